@@ -1,0 +1,253 @@
+"""evalbox's data model: competitions, phases, leaderboard columns, participants, submissions."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.utils import timezone
+
+from compute_worker.protocol import DEFAULT_QUEUE, FAILURE_LABELS, FailureReason, Status
+
+_QUEUE_NAME = RegexValidator(r"^[A-Za-z0-9_.-]{1,100}$", "Use letters, digits, '.', '_' and '-'.")
+
+
+class Competition(models.Model):
+    """A competition, its organizers and its per-competition settings."""
+
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    published = models.BooleanField(default=False, help_text="Visible to everybody when published.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="created_competitions"
+    )
+    admins = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="administered_competitions",
+        help_text="Organizers who may edit the competition and see every submission.",
+    )
+    enable_docker_submission = models.BooleanField(
+        "Allow participant docker submission", default=False,
+        help_text="Participants submit an image reference instead of a predictions archive.",
+    )
+    queue_name = models.CharField(max_length=100, default=DEFAULT_QUEUE, validators=[_QUEUE_NAME])
+    allowed_registries = models.TextField(
+        blank=True, help_text="One registry host per line (e.g. registry.example.com:5000); empty allows any."
+    )
+    participants_see_logs = models.BooleanField(
+        "Participants may read their own container logs", default=False,
+        help_text="Off by default: logs can leak hidden data.",
+    )
+    auto_approve_participants = models.BooleanField(default=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def allowed_registry_list(self) -> list[str]:
+        """The allowed registries, one per non-empty line."""
+        return [line.strip() for line in self.allowed_registries.splitlines() if line.strip()]
+
+    def is_organizer(self, user) -> bool:
+        """Whether ``user`` may administer this competition."""
+        if not user.is_authenticated:
+            return False
+        return user.is_superuser or self.created_by_id == user.pk or self.admins.filter(pk=user.pk).exists()
+
+
+class Phase(models.Model):
+    """A phase of a competition: its dates, limits, data, scoring image and quotas."""
+
+    competition = models.ForeignKey(Competition, on_delete=models.CASCADE, related_name="phases")
+    name = models.CharField(max_length=200)
+    start = models.DateTimeField()
+    end = models.DateTimeField(null=True, blank=True, help_text="Empty: never closes.")
+    time_limit_s = models.PositiveIntegerField(
+        "Execution time limit (s)", default=600, validators=[MinValueValidator(1), MaxValueValidator(7 * 24 * 3600)]
+    )
+    memory_mb = models.PositiveIntegerField(
+        "Memory (MB)", default=2048, validators=[MinValueValidator(16), MaxValueValidator(1024 * 1024)]
+    )
+    cpus = models.FloatField("CPUs", default=1.0, validators=[MinValueValidator(0.01), MaxValueValidator(1024)])
+    gpus = models.PositiveIntegerField("GPUs", default=0, validators=[MaxValueValidator(64)])
+    pids = models.PositiveIntegerField(
+        "Process limit", default=256, validators=[MinValueValidator(8), MaxValueValidator(1_000_000)]
+    )
+    output_max_mb = models.PositiveIntegerField(
+        "Output cap (MB)", default=512, validators=[MinValueValidator(1), MaxValueValidator(1024 * 1024)]
+    )
+    log_max_kb = models.PositiveIntegerField(
+        "Log cap (KB)", default=256, validators=[MinValueValidator(1), MaxValueValidator(1024 * 1024)]
+    )
+    max_submissions_per_day = models.PositiveIntegerField(default=5, help_text="0: no daily quota.")
+    max_submissions_total = models.PositiveIntegerField(default=100, help_text="0: no total quota.")
+    input_data = models.FileField(upload_to="data/input/", blank=True)
+    input_data_sha256 = models.CharField(max_length=64, blank=True, editable=False)
+    reference_data = models.FileField(upload_to="data/reference/", blank=True)
+    reference_data_sha256 = models.CharField(max_length=64, blank=True, editable=False)
+    scoring_image = models.CharField(max_length=255, help_text="Image reference of the scoring program.")
+
+    class Meta:
+        ordering = ["competition", "start", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.competition} / {self.name}"
+
+    def is_open(self, now=None) -> bool:
+        """Whether submissions are accepted at ``now``."""
+        now = now or timezone.now()
+        return self.start <= now and (self.end is None or now < self.end)
+
+    @property
+    def ranking_column(self) -> LeaderboardColumn | None:
+        """The column that ranks the leaderboard."""
+        return self.columns.filter(ranks=True).first()
+
+
+class LeaderboardColumn(models.Model):
+    """A declared score of a phase: only declared keys appear on the leaderboard."""
+
+    ASCENDING = "asc"
+    DESCENDING = "desc"
+    SORT_CHOICES = [(DESCENDING, "Higher is better"), (ASCENDING, "Lower is better")]
+
+    phase = models.ForeignKey(Phase, on_delete=models.CASCADE, related_name="columns")
+    key = models.CharField(max_length=64, validators=[RegexValidator(r"^[A-Za-z0-9_.-]{1,64}$")])
+    label = models.CharField(max_length=100)
+    sorting = models.CharField(max_length=4, choices=SORT_CHOICES, default=DESCENDING)
+    precision = models.PositiveSmallIntegerField(default=4, validators=[MaxValueValidator(12)])
+    ranks = models.BooleanField("Ranking column", default=False)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["phase", "order", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["phase", "key"], name="unique_column_key_per_phase"),
+            models.UniqueConstraint(
+                fields=["phase"], condition=models.Q(ranks=True), name="one_ranking_column_per_phase"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.phase}: {self.key}"
+
+
+class Participant(models.Model):
+    """A user's registration to a competition."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    DENIED = "denied"
+    STATUS_CHOICES = [(PENDING, "Pending"), (APPROVED, "Approved"), (DENIED, "Denied")]
+
+    competition = models.ForeignKey(Competition, on_delete=models.CASCADE, related_name="participants")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="participations")
+    status = models.CharField(max_length=10, choices=STATUS_CHOICES, default=PENDING)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["competition", "user"], name="one_registration_per_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.competition} ({self.status})"
+
+
+class Submission(models.Model):
+    """One evaluation request: an image reference (or a predictions archive) for a phase."""
+
+    STATUS_CHOICES = [(s.value, s.value.title()) for s in Status]
+    FAILURE_CHOICES = [(r.value, FAILURE_LABELS[r]) for r in FailureReason]
+
+    phase = models.ForeignKey(Phase, on_delete=models.CASCADE, related_name="submissions")
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="submissions")
+    image_typed = models.CharField("Image reference as typed", max_length=255, blank=True)
+    image = models.CharField("Normalized image reference", max_length=400, blank=True)
+    predictions = models.FileField(upload_to="predictions/", blank=True)
+    predictions_sha256 = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=10, choices=STATUS_CHOICES, default=Status.SUBMITTED.value, db_index=True)
+    status_message = models.CharField(max_length=2000, blank=True)
+    failure_reason = models.CharField(max_length=32, choices=FAILURE_CHOICES, blank=True)
+    failure_message = models.TextField(blank=True)
+    token_hash = models.CharField(max_length=64, editable=False)
+    attempt = models.PositiveIntegerField(default=1)
+    dispatch_attempts = models.PositiveIntegerField(default=0)
+    created = models.DateTimeField(default=timezone.now, db_index=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    scoring_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    last_heartbeat = models.DateTimeField(null=True, blank=True)
+    elapsed_s = models.FloatField(default=0.0)
+    image_digest = models.CharField(max_length=300, blank=True)
+    image_labels = models.JSONField(default=dict, blank=True)
+    exit_code = models.IntegerField(null=True, blank=True)
+    duration_s = models.FloatField(null=True, blank=True)
+    peak_memory_bytes = models.BigIntegerField(null=True, blank=True)
+    participant_log = models.TextField(blank=True)
+    scoring_log = models.TextField(blank=True)
+    scores = models.JSONField(default=dict, blank=True)
+    timings = models.JSONField(default=dict, blank=True)
+    # The ranking column's value, copied when the submission finishes, so the leaderboard is
+    # one indexed query whatever the number of submissions.
+    rank_score = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+        indexes = [
+            models.Index(fields=["phase", "status", "rank_score"]),
+            models.Index(fields=["participant", "phase", "created"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"Submission {self.pk} ({self.status})"
+
+    @property
+    def status_enum(self) -> Status:
+        """The status as the protocol's enum."""
+        return Status(self.status)
+
+    @property
+    def is_final(self) -> bool:
+        """Whether the submission reached FINISHED, FAILED or CANCELLED."""
+        return self.status_enum.is_final
+
+    @property
+    def failure_label(self) -> str:
+        """The failure reason in words, or ``""``."""
+        return FAILURE_LABELS[FailureReason(self.failure_reason)] if self.failure_reason else ""
+
+    def new_token(self) -> str:
+        """Make a fresh worker token, store its hash and return the token (shown once, sent in the task)."""
+        token = secrets.token_urlsafe(32)
+        self.token_hash = hash_token(token)
+        return token
+
+
+def hash_token(token: str) -> str:
+    """The stored form of a token (sha256 hex): tokens are random, so no salt or slow hash is needed."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class ApiToken(models.Model):
+    """A user's key for ``Authorization: Token <key>`` (scripts and the ``evalbox`` CLI)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_token")
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"API token of {self.user}"
+
+    @classmethod
+    def issue(cls, user) -> str:
+        """Create or replace ``user``'s token and return the key (only its hash is stored)."""
+        key = secrets.token_urlsafe(32)
+        cls.objects.update_or_create(user=user, defaults={"key_hash": hash_token(key)})
+        return key

@@ -1,0 +1,136 @@
+"""Django settings for evalbox, from environment variables with safe one-machine defaults.
+
+- ``DATABASE_URL``: default SQLite at ``var/evalbox.sqlite3``; PostgreSQL for real deployments.
+- ``CELERY_BROKER_URL``: default ``filesystem://`` (an embedded broker in ``EVALBOX_BROKER_DIR``
+  for the demo); ``amqp://...`` (RabbitMQ) for real deployments.
+- ``EVALBOX_SITE_URL``: the URL compute workers use to reach the worker API.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("EVALBOX_VAR_DIR", BASE_DIR / "var"))
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+DEBUG = _env_bool("DJANGO_DEBUG", False)
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+if not SECRET_KEY:
+    # A stable per-checkout key for the demo; real deployments set DJANGO_SECRET_KEY.
+    key_file = VAR_DIR / "secret_key"
+    if not key_file.exists():
+        import secrets
+
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(secrets.token_urlsafe(50))
+    SECRET_KEY = key_file.read_text().strip()
+
+ALLOWED_HOSTS = _env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
+CSRF_TRUSTED_ORIGINS = _env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "competition",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "competition.urls"
+WSGI_APPLICATION = "competition.wsgi.application"
+MIGRATION_MODULES = {"competition": "migrations"}
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'evalbox.sqlite3'}"), conn_max_age=60
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Several processes (site, site worker, demo) share the file: wait for locks, don't fail.
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 30
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "home"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = Path(os.environ.get("EVALBOX_STATIC_ROOT", VAR_DIR / "staticfiles"))
+MEDIA_ROOT = Path(os.environ.get("EVALBOX_MEDIA_ROOT", VAR_DIR / "media"))
+MEDIA_URL = "/media/"
+# Uploaded data archives stay out of MEDIA_URL: they are served only through checked views.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+
+# --- evalbox
+EVALBOX_SITE_URL = os.environ.get("EVALBOX_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+EVALBOX_MAX_ARCHIVE_MB = int(os.environ.get("EVALBOX_MAX_ARCHIVE_MB", "2048"))
+EVALBOX_MAX_ARCHIVE_MEMBERS = int(os.environ.get("EVALBOX_MAX_ARCHIVE_MEMBERS", "100000"))
+# RUNNING/SCORING submissions silent for longer than their limit plus this margin are failed.
+EVALBOX_HEARTBEAT_MARGIN_S = int(os.environ.get("EVALBOX_HEARTBEAT_MARGIN_S", "300"))
+EVALBOX_SWEEP_INTERVAL_S = int(os.environ.get("EVALBOX_SWEEP_INTERVAL_S", "60"))
+EVALBOX_FLOWER_URL = os.environ.get("EVALBOX_FLOWER_URL", "")
+
+# --- Celery (the site's own app: dispatch and the periodic sweep)
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
+EVALBOX_BROKER_DIR = Path(os.environ.get("EVALBOX_BROKER_DIR", VAR_DIR / "broker"))
+CELERY_BROKER_CONNECTION_TIMEOUT = float(os.environ.get("CELERY_BROKER_CONNECTION_TIMEOUT", "3"))
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("EVALBOX_LOG_LEVEL", "INFO")},
+}

@@ -1,0 +1,154 @@
+"""Builders for the locally built test images (no registry needed).
+
+Every builder is idempotent: an image is built only when its tag is missing, so a test
+session (or several) pays for each build once. Tags live under ``evalbox-test/`` so that the
+normalized reference ``docker.io/evalbox-test/<name>:latest`` resolves to the local image.
+
+- :func:`busybox_image`: ``FROM scratch`` + the host's static busybox, applets installed as
+  symlinks in ``/bin``.
+- :func:`busybox_script_image`: that image plus one shell script as its command; cheap, so
+  security tests can build one image per attack.
+- :func:`python_image`: a Debian bookworm minbase rootfs with ``python3-minimal`` made by
+  ``debootstrap`` and ``docker import``-ed; the rootfs tarball is cached per machine.
+- :func:`scoring_image`: a busybox scorer writing ``/mnt/out/scores.json``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import shutil
+import subprocess
+import tarfile
+import tempfile
+import threading
+from pathlib import Path
+
+import docker
+import docker.errors
+
+BUSYBOX_BINARY = Path(os.environ.get("EVALBOX_TEST_BUSYBOX", "/bin/busybox"))
+ROOTFS_CACHE_DIR = Path(os.environ.get("EVALBOX_ROOTFS_CACHE", "/var/cache/evalbox"))
+DEBIAN_MIRROR = os.environ.get("EVALBOX_DEBIAN_MIRROR", "http://deb.debian.org/debian")
+PREFIX = "evalbox-test"
+BUSYBOX_TAG = f"{PREFIX}/busybox:latest"
+PYTHON_TAG = f"{PREFIX}/python:latest"
+
+_lock = threading.Lock()
+
+
+def _client() -> docker.DockerClient:
+    return docker.from_env()
+
+
+def _exists(client: docker.DockerClient, tag: str) -> bool:
+    try:
+        client.images.get(tag)
+        return True
+    except docker.errors.ImageNotFound:
+        return False
+
+
+def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes, mode: int = 0o644) -> None:
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    info.mode = mode
+    tar.addfile(info, io.BytesIO(data))
+
+
+def build_from_files(tag: str, dockerfile: str, files: dict[str, tuple[bytes, int]] | None = None) -> str:
+    """Build ``tag`` from a Dockerfile text and a build context of ``{name: (bytes, mode)}``."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        _add_bytes(tar, "Dockerfile", dockerfile.encode())
+        for name, (data, mode) in (files or {}).items():
+            _add_bytes(tar, name, data, mode)
+    buffer.seek(0)
+    client = _client()
+    client.images.build(fileobj=buffer, custom_context=True, tag=tag, rm=True, forcerm=True, pull=False)
+    return tag
+
+
+def busybox_image() -> str:
+    """The base busybox image (``FROM scratch`` + static busybox); returns its tag."""
+    with _lock:
+        client = _client()
+        if not _exists(client, BUSYBOX_TAG):
+            build_from_files(
+                BUSYBOX_TAG,
+                'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "--install", "-s", "/bin"]\n'
+                'ENV PATH=/bin\nCMD ["/bin/sh"]\n',
+                {"busybox": (BUSYBOX_BINARY.read_bytes(), 0o755)},
+            )
+    return BUSYBOX_TAG
+
+
+def busybox_script_image(name: str, script: str, labels: dict[str, str] | None = None) -> str:
+    """An image running ``script`` with busybox ``sh``; returns ``evalbox-test/<name>:<hash>``.
+
+    The tag includes a hash of the script, so changing a script rebuilds its image.
+    """
+    base = busybox_image()
+    label_lines = "".join(f'LABEL "{k}"="{v}"\n' for k, v in (labels or {}).items())
+    dockerfile = f'FROM {base}\nCOPY run.sh /run.sh\n{label_lines}CMD ["/bin/sh", "/run.sh"]\n'
+    digest = hashlib.sha256((dockerfile + script).encode()).hexdigest()[:12]
+    tag = f"{PREFIX}/{name}:{digest}"
+    with _lock:
+        if not _exists(_client(), tag):
+            build_from_files(tag, dockerfile, {"run.sh": (script.encode(), 0o755)})
+    return tag
+
+
+def scoring_image(name: str = "scorer", script: str | None = None) -> str:
+    """A busybox scorer; by default it counts lines of ``/mnt/predictions/predictions.txt``.
+
+    Scores: ``lines`` (number of prediction lines) and ``matches`` (lines equal to the
+    reference's ``/mnt/reference/answer.txt`` first line).
+    """
+    default = (
+        "set -e\n"
+        "lines=$(cat /mnt/predictions/predictions.txt 2>/dev/null | wc -l)\n"
+        "answer=$(head -n 1 /mnt/reference/answer.txt 2>/dev/null || true)\n"
+        'matches=$(grep -c -x -F "$answer" /mnt/predictions/predictions.txt 2>/dev/null || true)\n'
+        '[ -n "$matches" ] || matches=0\n'
+        'printf \'{"lines": %s, "matches": %s}\' "$lines" "$matches" > /mnt/out/scores.json\n'
+        'echo "scored $lines lines"\n'
+    )
+    return busybox_script_image(name, script or default)
+
+
+def _debootstrap_tarball() -> Path:
+    """The cached bookworm minbase + python3-minimal rootfs tarball (built once per machine)."""
+    ROOTFS_CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    tarball = ROOTFS_CACHE_DIR / "bookworm-python3-minimal.tar"
+    if tarball.exists():
+        return tarball
+    with tempfile.TemporaryDirectory(dir=ROOTFS_CACHE_DIR) as tmp:
+        root = Path(tmp) / "rootfs"
+        subprocess.run(
+            ["debootstrap", "--variant=minbase", "--include=python3-minimal", "bookworm", str(root), DEBIAN_MIRROR],
+            check=True, stdout=subprocess.DEVNULL,
+        )
+        for cache in ("var/cache/apt/archives", "var/lib/apt/lists"):
+            shutil.rmtree(root / cache, ignore_errors=True)
+        partial = Path(tmp) / "rootfs.tar"
+        subprocess.run(["tar", "-C", str(root), "--numeric-owner", "-cf", str(partial), "."], check=True)
+        os.replace(partial, tarball)
+    return tarball
+
+
+def python_image() -> str:
+    """A Debian bookworm image with ``python3`` (debootstrap + docker import); returns its tag."""
+    with _lock:
+        client = _client()
+        if not _exists(client, PYTHON_TAG):
+            tarball = _debootstrap_tarball()
+            client.api.import_image_from_file(str(tarball), repository=f"{PREFIX}/python", tag="latest",
+                                              changes=['CMD ["/usr/bin/python3"]'])
+    return PYTHON_TAG
+
+
+if __name__ == "__main__":  # pragma: no cover - manual helper
+    print(busybox_image())
+    print(python_image())
