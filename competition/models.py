@@ -6,13 +6,22 @@ import hashlib
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
 
-from compute_worker.protocol import DEFAULT_QUEUE, FAILURE_LABELS, FailureReason, Status
+from compute_worker.protocol import DEFAULT_QUEUE, FAILURE_LABELS, FailureReason, ProtocolError, Status, parse_reference
 
 _QUEUE_NAME = RegexValidator(r"^[A-Za-z0-9_.-]{1,100}$", "Use letters, digits, '.', '_' and '-'.")
+
+
+def validate_image_reference(value: str) -> None:
+    """Model field validator: ``value`` must follow the Docker image reference grammar."""
+    try:
+        parse_reference(value)
+    except ProtocolError as exc:
+        raise ValidationError(str(exc), code="image_reference") from exc
 
 
 class Competition(models.Model):
@@ -88,11 +97,19 @@ class Phase(models.Model):
     )
     max_submissions_per_day = models.PositiveIntegerField(default=5, help_text="0: no daily quota.")
     max_submissions_total = models.PositiveIntegerField(default=100, help_text="0: no total quota.")
-    input_data = models.FileField(upload_to="data/input/", blank=True)
+    input_data = models.FileField(
+        upload_to="data/input/", blank=True,
+        help_text="zip or tar.gz mounted read-only at /mnt/in of the participant container.",
+    )
     input_data_sha256 = models.CharField(max_length=64, blank=True, editable=False)
-    reference_data = models.FileField(upload_to="data/reference/", blank=True)
+    reference_data = models.FileField(
+        upload_to="data/reference/", blank=True,
+        help_text="Hidden zip or tar.gz given to the scoring container only (/mnt/reference).",
+    )
     reference_data_sha256 = models.CharField(max_length=64, blank=True, editable=False)
-    scoring_image = models.CharField(max_length=255, help_text="Image reference of the scoring program.")
+    scoring_image = models.CharField(
+        max_length=255, validators=[validate_image_reference], help_text="Image reference of the scoring program."
+    )
 
     class Meta:
         ordering = ["competition", "start", "pk"]
@@ -178,6 +195,9 @@ class Submission(models.Model):
     token_hash = models.CharField(max_length=64, editable=False)
     attempt = models.PositiveIntegerField(default=1)
     dispatch_attempts = models.PositiveIntegerField(default=0)
+    dispatched_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the last dispatch was tried or scheduled."
+    )
     created = models.DateTimeField(default=timezone.now, db_index=True)
     queued_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)

@@ -89,7 +89,9 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several processes (site, site worker, demo) share the file: wait for locks, don't fail.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 30
+    # IMMEDIATE: every transaction takes the write lock when it begins, so a count-then-insert
+    # (submission quotas) cannot interleave with another writer on SQLite either.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(timeout=30, transaction_mode="IMMEDIATE")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -121,6 +123,11 @@ EVALBOX_MAX_ARCHIVE_MEMBERS = int(os.environ.get("EVALBOX_MAX_ARCHIVE_MEMBERS", 
 # RUNNING/SCORING submissions silent for longer than their limit plus this margin are failed.
 EVALBOX_HEARTBEAT_MARGIN_S = int(os.environ.get("EVALBOX_HEARTBEAT_MARGIN_S", "300"))
 EVALBOX_SWEEP_INTERVAL_S = int(os.environ.get("EVALBOX_SWEEP_INTERVAL_S", "60"))
+# The sweep re-sends SUBMITTED submissions older than this (their dispatch failed).
+EVALBOX_REDISPATCH_AFTER_S = int(os.environ.get("EVALBOX_REDISPATCH_AFTER_S", "10"))
+# QUEUED submissions are waiting for a free worker and are never failed by the sweep; it only
+# logs a warning about those queued for longer than this.
+EVALBOX_QUEUED_WARNING_S = int(os.environ.get("EVALBOX_QUEUED_WARNING_S", str(24 * 3600)))
 EVALBOX_FLOWER_URL = os.environ.get("EVALBOX_FLOWER_URL", "")
 
 # --- Celery (the site's own app: dispatch and the periodic sweep)

@@ -1,0 +1,39 @@
+# evalbox: the two commands a new user needs are `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test test-slow lint bench setup docker clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+docker:
+	bash scripts/ensure-docker.sh
+
+## Run the whole suite except the cases that take minutes (those are `make test-slow`).
+test: setup docker
+	$(BIN)/ruff check .
+	$(BIN)/pytest -m "not slow" $(PYTEST_ARGS)
+
+# pytest exits 5 when nothing is marked slow: not a failure.
+test-slow: setup docker
+	$(BIN)/pytest -m slow $(PYTEST_ARGS) || [ $$? -eq 5 ]
+
+lint: setup
+	$(BIN)/ruff check .
+
+demo: setup
+	$(BIN)/python -m competition.demo
+
+bench: setup docker
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf var tests/artifacts

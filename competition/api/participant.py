@@ -1,0 +1,210 @@
+"""The participant and organizer API: submit, list, show, cancel, rerun, register, leaderboard.
+
+Visibility: an unpublished competition (and everything in it) is 404 to all but its organizers;
+a submission is visible to its owner and the competition's organizers only (404 to others).
+"""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest, JsonResponse
+
+from compute_worker.protocol import ProtocolError, Status, parse_reference, registry_allowed
+
+from ..archives import ArchiveError, check_archive
+from ..dispatch import dispatch_on_commit
+from ..leaderboard import leaderboard_for_phase
+from ..models import Competition, Participant, Phase, Submission
+from ..quotas import lock_participant, quota_problem
+from ..serializers import submission_json
+from ..transitions import TransitionRefused, cancel, locked, rerun
+from .common import ApiError, api_view, field_error, json_body, parse_id, require_person
+
+MAX_PAGE = 500
+
+
+def _competition(slug: str, user) -> tuple[Competition, bool]:
+    """The competition visible to ``user`` and whether ``user`` organizes it, or a 404."""
+    competition = Competition.objects.filter(slug=slug).first()
+    if competition is None:
+        raise ApiError(404, "No such competition.")
+    organizer = competition.is_organizer(user)
+    if not (competition.published or organizer):
+        raise ApiError(404, "No such competition.")
+    return competition, organizer
+
+
+def _submissions() -> QuerySet[Submission]:
+    return Submission.objects.select_related("phase__competition", "participant__user").prefetch_related(
+        "phase__columns"
+    )
+
+
+def _visible_submission(request: HttpRequest, submission_id: int) -> tuple[Submission, bool]:
+    """A submission the caller owns or organizes, with the organizer flag, or a 404."""
+    user = require_person(request)
+    submission = _submissions().filter(pk=submission_id).first()
+    if submission is None:
+        raise ApiError(404, "No such submission.")
+    organizer = submission.phase.competition.is_organizer(user)
+    if not organizer and submission.participant.user_id != user.pk:
+        raise ApiError(404, "No such submission.")
+    return submission, organizer
+
+
+def _approved_participant(competition: Competition, user) -> Participant:
+    participant = Participant.objects.filter(competition=competition, user=user).first()
+    if participant is None or participant.status != Participant.APPROVED:
+        state = "pending approval" if participant and participant.status == Participant.PENDING else "not approved"
+        raise ApiError(403, f"You are not an approved participant of this competition ({state}).")
+    return participant
+
+
+def _read_submission_body(request: HttpRequest) -> tuple[dict, object | None]:
+    """The form fields and the uploaded predictions file (multipart), or the JSON body."""
+    if request.content_type == "multipart/form-data":
+        return request.POST, request.FILES.get("predictions")
+    return json_body(request), None
+
+
+def _checked_image(competition: Competition, typed: object) -> str:
+    """The normalized image reference, or a 400 naming the problem."""
+    try:
+        reference = parse_reference(typed)
+    except ProtocolError as exc:
+        raise field_error("image", str(exc)) from exc
+    if not registry_allowed(reference, competition.allowed_registry_list):
+        allowed = ", ".join(competition.allowed_registry_list)
+        raise field_error("image", f"The registry '{reference.registry}' is not allowed here (allowed: {allowed}).")
+    return reference.normalized
+
+
+@api_view(("GET", "POST"))
+def submissions(request: HttpRequest, slug: str) -> JsonResponse:
+    """``GET``: the caller's submissions (organizers: all, filtered); ``POST``: submit."""
+    user = require_person(request)
+    competition, organizer = _competition(slug, user)
+    if request.method == "POST":
+        return _create_submission(request, competition, user, organizer)
+    return _list_submissions(request, competition, user, organizer)
+
+
+def _list_submissions(request: HttpRequest, competition: Competition, user, organizer: bool) -> JsonResponse:
+    query = request.GET
+    found = _submissions().filter(phase__competition=competition)
+    if "phase" in query:
+        found = found.filter(phase_id=parse_id(query["phase"], "phase"))
+    if not organizer:
+        found = found.filter(participant__user=user)
+    else:
+        if "status" in query:
+            if query["status"] not in Status.__members__:
+                raise field_error("status", f"Unknown status; use one of {', '.join(Status.__members__)}.")
+            found = found.filter(status=query["status"])
+        if "participant" in query:
+            found = found.filter(participant__user__username=query["participant"])
+    limit = min(parse_id(query.get("limit", "100"), "limit"), MAX_PAGE)
+    offset = parse_id(query.get("offset", "0"), "offset", minimum=0)
+    page = list(found[offset:offset + limit])
+    return JsonResponse({
+        "count": found.count(),
+        "submissions": [submission_json(s, organizer=organizer) for s in page],
+    })
+
+
+def _create_submission(request: HttpRequest, competition: Competition, user, organizer: bool) -> JsonResponse:
+    data, upload = _read_submission_body(request)
+    if "phase" not in data:
+        raise field_error("phase", "'phase' is required.")
+    phase = Phase.objects.filter(pk=parse_id(data["phase"], "phase"), competition=competition).first()
+    if phase is None:
+        raise field_error("phase", "No such phase in this competition.")
+    participant = _approved_participant(competition, user)
+    docker = competition.enable_docker_submission
+    if docker and upload is not None:
+        raise ApiError(403, "This competition takes Docker image references, not predictions uploads.")
+    if not docker and "image" in data:
+        raise ApiError(403, "Docker submission is disabled for this competition: upload predictions instead.")
+    if not phase.is_open():
+        raise ApiError(403, f"The phase '{phase.name}' is not open for submissions.")
+    fields: dict[str, object] = {}
+    if docker:
+        if "image" not in data:
+            raise field_error("image", "'image' is required.")
+        fields.update(image_typed=data["image"], image=_checked_image(competition, data["image"]))
+    else:
+        if upload is None:
+            raise field_error("predictions", "Upload a predictions archive (zip or tar.gz) as 'predictions'.")
+        try:
+            digest = check_archive(upload)
+        except ArchiveError as exc:
+            raise field_error("predictions", exc.message) from exc
+        fields.update(predictions=upload, predictions_sha256=digest)
+    with transaction.atomic():
+        locked_participant = lock_participant(participant.pk)
+        problem = quota_problem(locked_participant, phase)
+        if problem:
+            raise ApiError(429, problem)
+        submission = Submission(phase=phase, participant=locked_participant, **fields)
+        submission.new_token()
+        submission.save()
+        dispatch_on_commit(submission.pk)
+    submission = _submissions().get(pk=submission.pk)
+    return JsonResponse(submission_json(submission, organizer=organizer), status=201)
+
+
+@api_view(("GET",))
+def submission_detail(request: HttpRequest, submission_id: int) -> JsonResponse:
+    """One submission (owner or organizer)."""
+    submission, organizer = _visible_submission(request, submission_id)
+    return JsonResponse(submission_json(submission, organizer=organizer))
+
+
+@api_view(("POST",))
+def submission_cancel(request: HttpRequest, submission_id: int) -> JsonResponse:
+    """Cancel a non-final submission (owner or organizer); 409 when it is already final."""
+    submission, organizer = _visible_submission(request, submission_id)
+    try:
+        locked(submission.pk, None, cancel)
+    except TransitionRefused as exc:
+        raise ApiError(409, str(exc), status=submission.status) from exc
+    return JsonResponse(submission_json(_submissions().get(pk=submission.pk), organizer=organizer))
+
+
+@api_view(("POST",))
+def submission_rerun(request: HttpRequest, submission_id: int) -> JsonResponse:
+    """Run a submission again as a new attempt (organizers only)."""
+    submission, organizer = _visible_submission(request, submission_id)
+    if not organizer:
+        raise ApiError(403, "Only organizers can rerun a submission.")
+    with transaction.atomic():
+        locked(submission.pk, None, rerun)
+        dispatch_on_commit(submission.pk)
+    return JsonResponse(submission_json(_submissions().get(pk=submission.pk), organizer=organizer))
+
+
+@api_view(("POST",))
+def register(request: HttpRequest, slug: str) -> JsonResponse:
+    """Register the caller: approved at once when the competition auto-approves, else pending."""
+    user = require_person(request)
+    competition, _ = _competition(slug, user)
+    status = Participant.APPROVED if competition.auto_approve_participants else Participant.PENDING
+    try:
+        with transaction.atomic():
+            participant, created = Participant.objects.get_or_create(
+                competition=competition, user=user, defaults={"status": status}
+            )
+    except IntegrityError:  # a concurrent registration won the race
+        participant, created = Participant.objects.get(competition=competition, user=user), False
+    return JsonResponse({"competition": competition.slug, "status": participant.status},
+                        status=201 if created else 200)
+
+
+@api_view(("GET",))
+def phase_leaderboard(request: HttpRequest, phase_id: int) -> JsonResponse:
+    """A phase's leaderboard: public once the competition is published, else organizers only."""
+    phase = Phase.objects.select_related("competition").filter(pk=phase_id).first()
+    if phase is None or not (phase.competition.published or phase.competition.is_organizer(request.api_user)):
+        raise ApiError(404, "No such phase.")
+    return JsonResponse(leaderboard_for_phase(phase))

@@ -1,0 +1,72 @@
+"""The site's Celery app: it sends compute tasks and runs the periodic sweep.
+
+Run the sweep with ``celery -A competition.celery worker -B -Q evalbox-site`` (or a separate
+``celery -A competition.celery beat``); every ``EVALBOX_SWEEP_INTERVAL_S`` seconds beat queues
+``competition.sweep`` on the site's own queue, never on a compute queue.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "competition.settings")
+
+from django.conf import settings  # noqa: E402  (after DJANGO_SETTINGS_MODULE is set)
+
+SITE_QUEUE = "evalbox-site"
+SWEEP_TASK = "competition.sweep"
+
+
+def is_amqp(url: str) -> bool:
+    """Whether the broker URL is RabbitMQ (AMQP 0-9-1), as the worker decides it."""
+    return url.split("://", 1)[0].split("+", 1)[0] in ("amqp", "amqps", "pyamqp", "librabbitmq")
+
+
+def broker_transport_options(url: str, data_dir: str | os.PathLike[str]) -> dict[str, Any]:
+    """Kombu transport options for the site's broker URL.
+
+    Mirrors ``compute_worker.config.broker_transport_options`` (the site does not import the
+    worker): the embedded ``filesystem://`` broker shares one folder with the workers; AMQP
+    publishes with publisher confirms so a send returns only once RabbitMQ holds the message.
+    """
+    if url.startswith("filesystem:"):
+        folder = Path(data_dir).resolve()
+        (folder / "processed").mkdir(parents=True, exist_ok=True)
+        return {
+            "data_folder_in": str(folder),
+            "data_folder_out": str(folder),
+            "processed_folder": str(folder / "processed"),
+            "store_processed": False,
+        }
+    if is_amqp(url):
+        return {"confirm_publish": True}
+    return {}
+
+
+app = Celery("competition")
+app.conf.update(
+    broker_url=settings.CELERY_BROKER_URL,
+    broker_transport_options=broker_transport_options(settings.CELERY_BROKER_URL, settings.EVALBOX_BROKER_DIR),
+    broker_connection_timeout=settings.CELERY_BROKER_CONNECTION_TIMEOUT,
+    broker_connection_retry_on_startup=True,
+    task_default_queue=SITE_QUEUE,
+    task_serializer="json",
+    accept_content=["json"],
+    task_ignore_result=True,
+    beat_schedule_filename=str(settings.VAR_DIR / "celerybeat-schedule"),
+    beat_schedule={
+        "evalbox-sweep": {"task": SWEEP_TASK, "schedule": float(settings.EVALBOX_SWEEP_INTERVAL_S)},
+    },
+)
+
+
+@app.task(name=SWEEP_TASK)
+def sweep_task() -> dict[str, int]:
+    """Beat task: run :func:`competition.sweep.sweep` and return its counts."""
+    from .sweep import sweep
+
+    return sweep().as_dict()

@@ -1,0 +1,143 @@
+"""Sending submissions to the compute workers.
+
+:func:`dispatch_on_commit` is called inside the transaction that created (or reset) a
+submission; once it commits, :func:`dispatch` gives the submission a fresh worker token, sends
+the task :data:`~compute_worker.protocol.TASK_NAME` with the :class:`RunRequest` as kwargs to the
+competition's queue, and marks it QUEUED. When the broker is unreachable the submission stays
+SUBMITTED (``dispatch_attempts`` counts the tries) and the sweep sends it again later: a POST
+never waits on a broken broker for more than ``CELERY_BROKER_CONNECTION_TIMEOUT`` seconds.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from kombu import Connection, Exchange, Queue
+
+from compute_worker import protocol
+from compute_worker.protocol import Limits, RunRequest, Status
+
+from .celery import app, broker_transport_options, is_amqp
+from .models import Submission
+
+logger = logging.getLogger(__name__)
+
+#: The Celery hard time limit is a backstop behind the worker's own timeout.
+_BACKSTOP_MARGIN_S = 15 * 60
+
+
+def worker_api_url(submission_id: int) -> str:
+    """The base URL of a submission's worker API (ends with ``/``)."""
+    return f"{settings.EVALBOX_SITE_URL}/api/worker/submissions/{submission_id}/"
+
+
+def build_run_request(submission: Submission, token: str) -> RunRequest:
+    """The :class:`RunRequest` for ``submission`` carrying ``token`` (its phase and competition loaded)."""
+    phase = submission.phase
+    api_url = worker_api_url(submission.pk)
+
+    def data(path: str, present: bool, digest: str) -> tuple[str, str]:
+        return (api_url + path, digest) if present else ("", "")
+
+    input_url, input_sha = data(protocol.INPUT_DATA_PATH, bool(phase.input_data), phase.input_data_sha256)
+    reference_url, reference_sha = data(
+        protocol.REFERENCE_DATA_PATH, bool(phase.reference_data), phase.reference_data_sha256
+    )
+    predictions_url, predictions_sha = data(
+        protocol.PREDICTIONS_PATH, bool(submission.predictions), submission.predictions_sha256
+    )
+    return RunRequest(
+        submission_id=submission.pk,
+        image=submission.image if not submission.predictions else "",
+        scoring_image=phase.scoring_image,
+        api_url=api_url,
+        token=token,
+        limits=Limits(
+            time_limit_s=phase.time_limit_s, memory_mb=phase.memory_mb, cpus=phase.cpus, pids=phase.pids,
+            gpus=phase.gpus, output_max_mb=phase.output_max_mb, log_max_kb=phase.log_max_kb,
+        ),
+        input_data_url=input_url,
+        input_data_sha256=input_sha,
+        reference_data_url=reference_url,
+        reference_data_sha256=reference_sha,
+        predictions_url=predictions_url,
+        predictions_sha256=predictions_sha,
+        allowed_registries=tuple(phase.competition.allowed_registry_list),
+        attempt=submission.attempt,
+    )
+
+
+def compute_queue(name: str, broker_url: str | None = None) -> Queue:
+    """The compute queue ``name`` as the workers declare it (quorum arguments on AMQP only)."""
+    url = broker_url or settings.CELERY_BROKER_URL
+    arguments = dict(protocol.QUEUE_ARGUMENTS) if is_amqp(url) else None
+    return Queue(
+        name, Exchange(name, type="direct", durable=True), routing_key=name, durable=True, queue_arguments=arguments
+    )
+
+
+def broker_connection() -> Connection:
+    """A new connection to ``CELERY_BROKER_URL`` with a short timeout (read at call time)."""
+    url = settings.CELERY_BROKER_URL
+    return Connection(
+        url,
+        connect_timeout=settings.CELERY_BROKER_CONNECTION_TIMEOUT,
+        transport_options=broker_transport_options(url, settings.EVALBOX_BROKER_DIR),
+    )
+
+
+def send_run_request(request: RunRequest, queue_name: str) -> None:
+    """Publish the task (persistent, confirmed, no retry); raise on any broker error."""
+    time_limit = 2 * request.limits.time_limit_s + _BACKSTOP_MARGIN_S
+    with broker_connection() as connection:
+        connection.ensure_connection(max_retries=0)  # fail at once; the sweep retries
+        app.send_task(
+            protocol.TASK_NAME,
+            kwargs=request.to_kwargs(),
+            queue=compute_queue(queue_name),
+            connection=connection,
+            retry=False,
+            delivery_mode=2,
+            time_limit=time_limit,
+            soft_time_limit=time_limit - 60,
+        )
+
+
+def dispatch(submission_id: int) -> bool:
+    """Send a SUBMITTED submission to its queue; return whether it is now QUEUED.
+
+    A fresh token is issued for every send, so only the latest message's worker can report.
+    """
+    with transaction.atomic():
+        submission = (
+            Submission.objects.select_for_update(of=("self",))
+            .select_related("phase__competition")
+            .filter(pk=submission_id, status=Status.SUBMITTED.value)
+            .first()
+        )
+        if submission is None:
+            return False
+        token = submission.new_token()
+        submission.dispatch_attempts = F("dispatch_attempts") + 1
+        submission.dispatched_at = timezone.now()
+        submission.save(update_fields=["token_hash", "dispatch_attempts", "dispatched_at"])
+    request = build_run_request(submission, token)
+    try:
+        send_run_request(request, submission.phase.competition.queue_name)
+    except Exception:  # any broker or network error: the sweep retries later
+        logger.warning("Dispatch of submission %s failed; it stays SUBMITTED", submission_id, exc_info=True)
+        return False
+    updated = Submission.objects.filter(pk=submission_id, status=Status.SUBMITTED.value).update(
+        status=Status.QUEUED.value, queued_at=timezone.now()
+    )
+    logger.info("Submission %s sent to queue %s", submission_id, submission.phase.competition.queue_name)
+    return bool(updated)
+
+
+def dispatch_on_commit(submission_id: int) -> None:
+    """Dispatch ``submission_id`` once the current transaction commits."""
+    transaction.on_commit(lambda: dispatch(submission_id))

@@ -1,0 +1,90 @@
+"""The JSON shapes of submissions and leaderboards (the web pages' JavaScript reads them).
+
+Callers load ``phase__columns`` (prefetch), ``phase__competition`` and ``participant__user``
+(select_related) so that serializing a list costs no extra query per submission.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from .models import LeaderboardColumn, Submission
+
+if TYPE_CHECKING:
+    from .leaderboard import Leaderboard
+
+
+def _time(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def rounded(value: Any, column: LeaderboardColumn) -> float | None:
+    """A score rounded to its column's precision (``None`` when missing or not a number)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return round(float(value), column.precision)
+
+
+def declared_scores(submission: Submission) -> list[dict[str, Any]]:
+    """The submission's scores in the phase's declared columns, in column order."""
+    if not submission.scores:
+        return []
+    return [
+        {"key": column.key, "label": column.label, "value": rounded(submission.scores.get(column.key), column)}
+        for column in submission.phase.columns.all()
+    ]
+
+
+def submission_json(submission: Submission, *, organizer: bool) -> dict[str, Any]:
+    """A submission as the API returns it; logs only for organizers or when the competition allows."""
+    phase = submission.phase
+    show_logs = organizer or phase.competition.participants_see_logs
+    return {
+        "id": submission.pk,
+        "status": submission.status,
+        "image": submission.image,
+        "image_typed": submission.image_typed,
+        "phase": phase.pk,
+        "phase_name": phase.name,
+        "participant": submission.participant.user.get_username(),
+        "created": _time(submission.created),
+        "queued_at": _time(submission.queued_at),
+        "started_at": _time(submission.started_at),
+        "scoring_at": _time(submission.scoring_at),
+        "finished_at": _time(submission.finished_at),
+        "elapsed_s": submission.elapsed_s,
+        "time_limit_s": phase.time_limit_s,
+        "status_message": submission.status_message,
+        "failure_reason": submission.failure_reason or None,
+        "failure_label": submission.failure_label or None,
+        "failure_message": submission.failure_message or None,
+        "exit_code": submission.exit_code,
+        "duration_s": submission.duration_s,
+        "image_digest": submission.image_digest,
+        "scores": declared_scores(submission),
+        "logs": {"participant": submission.participant_log, "scoring": submission.scoring_log} if show_logs else None,
+        "can_cancel": not submission.is_final,
+    }
+
+
+def leaderboard_json(board: Leaderboard) -> dict[str, Any]:
+    """A phase's leaderboard: declared columns and one row per participant (best submission)."""
+    return {
+        "phase": board.phase.pk,
+        "phase_name": board.phase.name,
+        "columns": [
+            {"key": c.key, "label": c.label, "sorting": c.sorting, "precision": c.precision, "ranks": c.ranks}
+            for c in board.columns
+        ],
+        "rows": [
+            {
+                "rank": rank,
+                "participant": submission.participant.user.get_username(),
+                "submission_id": submission.pk,
+                "created": _time(submission.created),
+                "scores": {c.key: rounded(submission.scores.get(c.key), c) for c in board.columns},
+            }
+            for rank, submission in enumerate(board.rows, start=1)
+        ],
+    }

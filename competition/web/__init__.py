@@ -1,0 +1,1 @@
+"""The HTML pages of the evalbox site (the JSON API lives in ``competition.api``)."""

@@ -1,0 +1,141 @@
+"""The competition list, the competition page's tabs, and the competition create/edit form."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import IntegrityError, transaction
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.http import require_http_methods
+
+from competition import leaderboard as boards
+from competition.forms import CompetitionForm, ResultsUploadForm
+from competition.models import Competition, Participant
+from competition.serializers import leaderboard_json
+
+from .access import get_organized_competition, get_visible_competition, registration_of, visible_competitions
+from .rows import format_score, rows_for
+
+
+def home(request):
+    """Every competition the user may see."""
+    competitions = visible_competitions(request.user).select_related("created_by")
+    organized = set()
+    if request.user.is_authenticated:
+        organized = {c.pk for c in competitions if c.is_organizer(request.user)}
+    return render(request, "competition/list.html", {"competitions": competitions, "organized": organized})
+
+
+def _tab_context(request, competition: Competition, tab: str) -> dict:
+    phases = list(competition.phases.all())
+    now = timezone.now()
+    return {
+        "competition": competition,
+        "tab": tab,
+        "phases": phases,
+        "open_phases": [p for p in phases if p.is_open(now)],
+        "now": now,
+        "is_organizer": competition.is_organizer(request.user),
+        "registration": registration_of(competition, request.user),
+    }
+
+
+def _selected_phase(request, phases, default=None):
+    wanted = request.GET.get("phase", "")
+    for phase in phases:
+        if str(phase.pk) == wanted:
+            return phase
+    return default if default is not None else (phases[0] if phases else None)
+
+
+def overview(request, slug: str):
+    competition = get_visible_competition(request, slug)
+    return render(request, "competition/overview.html", _tab_context(request, competition, "overview"))
+
+
+def participate(request, slug: str):
+    """Register, submit (docker modal or results upload) and follow one's submissions live."""
+    competition = get_visible_competition(request, slug)
+    context = _tab_context(request, competition, "participate")
+    registration = context["registration"]
+    approved = registration is not None and registration.status == Participant.APPROVED
+    phases, open_phases = context["phases"], context["open_phases"]
+    phase = _selected_phase(request, phases, default=open_phases[0] if open_phases else None)
+    context.update(
+        approved=approved,
+        phase=phase,
+        rows=rows_for(registration, phase, organizer=context["is_organizer"]) if approved and phase else [],
+        upload_form=ResultsUploadForm(phases=open_phases, initial={"phase": phase.pk if phase else None}),
+    )
+    return render(request, "competition/participate.html", context)
+
+
+def leaderboard(request, slug: str):
+    """The leaderboard of one phase, rendered server-side."""
+    competition = get_visible_competition(request, slug)
+    context = _tab_context(request, competition, "leaderboard")
+    phase = _selected_phase(request, context["phases"])
+    board = None
+    if phase is not None:
+        data = leaderboard_json(boards.leaderboard(phase))
+        columns = data.get("columns", [])
+        board = {
+            "columns": columns,
+            "rows": [
+                {
+                    "rank": row.get("rank"),
+                    "participant": row.get("participant"),
+                    "submission_id": row.get("submission_id"),
+                    "created": parse_datetime(row["created"]) if row.get("created") else None,
+                    "cells": [
+                        format_score((row.get("scores") or {}).get(c["key"]), int(c.get("precision", 4)))
+                        for c in columns
+                    ],
+                }
+                for row in data.get("rows", [])
+            ],
+        }
+    context.update(phase=phase, board=board)
+    return render(request, "competition/leaderboard.html", context)
+
+
+def _save_competition(request, form: CompetitionForm, creating: bool):
+    try:
+        with transaction.atomic():
+            competition = form.save(commit=False)
+            if creating:
+                competition.created_by = request.user
+            competition.save()
+            competition.admins.set(form.cleaned_data["admins"])
+    except IntegrityError:
+        form.add_error("slug", "A competition with this slug already exists.")
+        return None
+    return competition
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def create(request):
+    """The "New competition" form: any signed-in user may organize a competition."""
+    form = CompetitionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        competition = _save_competition(request, form, creating=True)
+        if competition is not None:
+            messages.success(request, "Competition created. Now add a phase.")
+            return redirect("phase_create", slug=competition.slug)
+    return render(request, "competition/form.html", {"form": form, "creating": True})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def edit(request, slug: str):
+    competition = get_organized_competition(request, slug)
+    form = CompetitionForm(request.POST or None, instance=competition)
+    if request.method == "POST" and form.is_valid():
+        competition = _save_competition(request, form, creating=False)
+        if competition is not None:
+            messages.success(request, "Competition saved.")
+            return redirect("competition_overview", slug=competition.slug)
+    return render(request, "competition/form.html", {"form": form, "competition": competition, "creating": False})

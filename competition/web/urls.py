@@ -1,0 +1,31 @@
+"""The HTML pages (names are global: settings use ``login`` and ``home``)."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import path, re_path
+
+from . import accounts, competitions, participants, phases
+
+urlpatterns = [
+    path("", competitions.home, name="home"),
+    path("accounts/login/", accounts.SignInView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/signup/", accounts.signup, name="signup"),
+    path("competitions/new/", competitions.create, name="competition_create"),
+    path("competitions/<slug:slug>/", competitions.overview, name="competition_overview"),
+    path("competitions/<slug:slug>/participate/", competitions.participate, name="competition_participate"),
+    path("competitions/<slug:slug>/leaderboard/", competitions.leaderboard, name="competition_leaderboard"),
+    path("competitions/<slug:slug>/edit/", competitions.edit, name="competition_edit"),
+    path("competitions/<slug:slug>/register/", participants.register, name="competition_register"),
+    path("competitions/<slug:slug>/participants/", participants.manage, name="competition_participants"),
+    re_path(
+        r"^competitions/(?P<slug>[-a-zA-Z0-9_]+)/participants/(?P<participant_id>[0-9]{1,18})/(?P<action>approve|deny)/$",
+        participants.decide,
+        name="participant_decide",
+    ),
+    path("competitions/<slug:slug>/phases/new/", phases.create, name="phase_create"),
+    re_path(
+        r"^competitions/(?P<slug>[-a-zA-Z0-9_]+)/phases/(?P<phase_id>[0-9]{1,18})/edit/$",
+        phases.edit,
+        name="phase_edit",
+    ),
+]

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Make sure a Docker engine answers on this machine: install Debian's docker.io when dockerd is
+# missing (root only), start dockerd in the background when it is not running, wait for it.
+set -euo pipefail
+
+log() { echo "ensure-docker: $*" >&2; }
+
+if docker info >/dev/null 2>&1; then
+    log "Docker engine is running"
+    exit 0
+fi
+if ! command -v dockerd >/dev/null 2>&1; then
+    if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+        log "no Docker engine: install Docker (https://docs.docker.com/engine/install/) and start it"
+        exit 1
+    fi
+    log "installing docker.io"
+    apt-get update -q >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker.io >/dev/null
+fi
+if [ "$(id -u)" != 0 ]; then
+    log "dockerd is installed but not running, and starting it needs root"
+    exit 1
+fi
+log "starting dockerd"
+mkdir -p /var/log
+nohup dockerd >/var/log/dockerd.log 2>&1 &
+for _ in $(seq 1 60); do
+    if docker info >/dev/null 2>&1; then
+        log "Docker engine is up"
+        exit 0
+    fi
+    sleep 1
+done
+log "dockerd did not answer within 60 s; see /var/log/dockerd.log"
+tail -20 /var/log/dockerd.log >&2 || true
+exit 1

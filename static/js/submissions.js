@@ -1,0 +1,283 @@
+/* evalbox: the participant's submissions table, kept live without reloading the page.
+ *
+ * Polls GET /api/competitions/<slug>/submissions/?phase=<id> (the #submissions element's
+ * data-list-url) every 3 seconds and redraws the rows that changed: status badge, an
+ * elapsed/limit progress bar while RUNNING or SCORING, the failure reason when FAILED, the scores
+ * when FINISHED, logs (when allowed) in a collapsible block, and a cancel button when can_cancel
+ * (POST /api/submissions/<id>/cancel/). The DOM is built with textContent only: logs, images and
+ * messages are hostile text.
+ */
+(function () {
+  "use strict";
+
+  var POLL_MS = 3000;
+  var BADGES = {
+    SUBMITTED: "text-bg-secondary",
+    QUEUED: "text-bg-info",
+    RUNNING: "text-bg-primary",
+    SCORING: "text-bg-primary",
+    FINISHED: "text-bg-success",
+    FAILED: "text-bg-danger",
+    CANCELLED: "text-bg-warning",
+  };
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text != null) node.textContent = String(text);
+    return node;
+  }
+
+  function csrfToken() {
+    var input = document.querySelector("input[name=csrfmiddlewaretoken]");
+    if (input && input.value) return input.value;
+    var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    return match ? decodeURIComponent(match[1]) : "";
+  }
+
+  function formatCreated(value) {
+    var date = new Date(value);
+    if (isNaN(date.getTime())) return value == null ? "" : String(value);
+    return date.toISOString().slice(0, 16).replace("T", " ");
+  }
+
+  function formatScore(value, precision) {
+    if (typeof value === "number" && isFinite(value)) {
+      var digits = Number(precision);
+      return digits >= 0 && digits <= 12 ? value.toFixed(digits) : String(value);
+    }
+    return value == null ? "" : String(value);
+  }
+
+  function logBlock(title, text, openBlocks, id) {
+    var details = el("details", "log-block");
+    details.dataset.log = title;
+    if (openBlocks[id + ":" + title]) details.open = true;
+    details.appendChild(el("summary", null, title));
+    details.appendChild(el("pre", "log", text));
+    return details;
+  }
+
+  function buildRow(row, openBlocks) {
+    var tr = el("tr");
+    tr.dataset.id = String(row.id);
+    tr.dataset.status = String(row.status || "");
+
+    tr.appendChild(el("td", "text-body-secondary", row.id));
+
+    var created = el("td", "text-nowrap");
+    var time = el("time", null, formatCreated(row.created));
+    if (row.created) time.setAttribute("datetime", String(row.created));
+    created.appendChild(time);
+    tr.appendChild(created);
+
+    var image = el("td", "font-monospace small text-break");
+    if (row.image) image.textContent = String(row.image);
+    else image.appendChild(el("span", "text-body-secondary", "predictions archive"));
+    tr.appendChild(image);
+
+    var status = String(row.status || "");
+    var statusCell = el("td", "status-cell");
+    statusCell.appendChild(el("span", "badge " + (BADGES[status] || "text-bg-secondary"), status));
+    if (status === "RUNNING" || status === "SCORING") {
+      var elapsed = Math.max(0, Number(row.elapsed_s) || 0);
+      var limit = Math.max(0, Number(row.time_limit_s) || 0);
+      var pct = limit ? Math.min(100, Math.floor((100 * elapsed) / limit)) : 0;
+      var progress = el("div", "progress mt-1");
+      progress.setAttribute("role", "progressbar");
+      progress.setAttribute("aria-label", "Elapsed time");
+      progress.setAttribute("aria-valuemin", "0");
+      progress.setAttribute("aria-valuemax", String(limit));
+      progress.setAttribute("aria-valuenow", String(Math.round(elapsed)));
+      var bar = el("div", "progress-bar progress-bar-striped progress-bar-animated");
+      bar.style.width = pct + "%";
+      progress.appendChild(bar);
+      statusCell.appendChild(progress);
+      statusCell.appendChild(el("div", "small text-body-secondary", Math.round(elapsed) + " s / " + limit + " s"));
+    }
+    tr.appendChild(statusCell);
+
+    var result = el("td", "result-cell");
+    if (status === "FAILED") {
+      var failure = el("div", "text-danger");
+      failure.appendChild(el("strong", null, row.failure_label || "Failed"));
+      if (row.failure_message) {
+        failure.appendChild(document.createTextNode(": "));
+        failure.appendChild(el("span", "failure-message", row.failure_message));
+      }
+      result.appendChild(failure);
+    } else if (status === "FINISHED") {
+      var list = el("dl", "scores mb-0");
+      (Array.isArray(row.scores) ? row.scores : []).forEach(function (score) {
+        var item = el("div");
+        item.appendChild(el("dt", null, score.label || score.key));
+        item.appendChild(el("dd", null, formatScore(score.value, score.precision)));
+        list.appendChild(item);
+      });
+      result.appendChild(list);
+    } else if (row.status_message) {
+      result.appendChild(el("div", "small text-body-secondary", row.status_message));
+    }
+    var logs = row.logs || {};
+    if (logs.participant != null) result.appendChild(logBlock("Participant log", logs.participant, openBlocks, row.id));
+    if (logs.scoring != null) result.appendChild(logBlock("Scoring log", logs.scoring, openBlocks, row.id));
+    tr.appendChild(result);
+
+    var actions = el("td", "text-end");
+    if (row.can_cancel) {
+      var cancel = el("button", "btn btn-outline-danger btn-sm", "Cancel");
+      cancel.type = "button";
+      cancel.dataset.action = "cancel";
+      cancel.dataset.id = String(row.id);
+      actions.appendChild(cancel);
+    }
+    tr.appendChild(actions);
+    return tr;
+  }
+
+  function SubmissionsTable(root) {
+    this.root = root;
+    this.body = root.querySelector("tbody[data-role=rows]");
+    this.errorBox = root.querySelector("[data-role=poll-error]");
+    this.listUrl = root.dataset.listUrl;
+    this.cancelUrl = root.dataset.cancelUrl;
+    this.phase = root.dataset.phase;
+    this.signatures = {};
+    this.timer = null;
+    this.inFlight = false;
+  }
+
+  SubmissionsTable.prototype.openBlocks = function () {
+    var open = {};
+    this.body.querySelectorAll("tr[data-id] details[open]").forEach(function (details) {
+      var tr = details.closest("tr");
+      var title = details.dataset.log || (details.querySelector("summary") || {}).textContent;
+      open[tr.dataset.id + ":" + title] = true;
+    });
+    return open;
+  };
+
+  SubmissionsTable.prototype.render = function (rows) {
+    var self = this;
+    var openBlocks = this.openBlocks();
+    var existing = {};
+    this.body.querySelectorAll("tr[data-id]").forEach(function (tr) {
+      existing[tr.dataset.id] = tr;
+    });
+    var signatures = {};
+    var fragment = document.createDocumentFragment();
+    rows.forEach(function (row) {
+      if (!row || row.id == null) return;
+      var id = String(row.id);
+      var signature = JSON.stringify(row);
+      signatures[id] = signature;
+      var tr = existing[id];
+      if (!tr || self.signatures[id] !== signature) tr = buildRow(row, openBlocks);
+      fragment.appendChild(tr);
+    });
+    if (!rows.length) {
+      var empty = el("tr");
+      empty.dataset.role = "empty";
+      var cell = el("td", "text-body-secondary", "No submission yet.");
+      cell.colSpan = 6;
+      empty.appendChild(cell);
+      fragment.appendChild(empty);
+    }
+    this.body.replaceChildren(fragment);
+    this.signatures = signatures;
+  };
+
+  SubmissionsTable.prototype.showError = function (message) {
+    if (!this.errorBox) return;
+    this.errorBox.textContent = message || "";
+    this.errorBox.classList.toggle("d-none", !message);
+  };
+
+  SubmissionsTable.prototype.poll = function () {
+    var self = this;
+    if (this.inFlight || !this.listUrl) return Promise.resolve();
+    this.inFlight = true;
+    return fetch(this.listUrl, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) throw new Error("HTTP " + response.status);
+        return response.json();
+      })
+      .then(function (data) {
+        var rows = Array.isArray(data) ? data : (data && (data.submissions || data.results)) || [];
+        self.render(rows);
+        self.showError("");
+      })
+      .catch(function (error) {
+        self.showError("Live updates paused (" + error.message + "); retrying.");
+      })
+      .then(function () {
+        self.inFlight = false;
+      });
+  };
+
+  SubmissionsTable.prototype.cancel = function (id, button) {
+    var self = this;
+    if (!window.confirm("Cancel submission #" + id + "?")) return;
+    button.disabled = true;
+    fetch(this.cancelUrl.replace("{id}", encodeURIComponent(id)), {
+      method: "POST",
+      headers: { "X-CSRFToken": csrfToken(), Accept: "application/json" },
+      credentials: "same-origin",
+    })
+      .then(function (response) {
+        if (response.ok) return null;
+        return response
+          .json()
+          .catch(function () {
+            return {};
+          })
+          .then(function (payload) {
+            self.showError((payload && payload.error) || "Could not cancel (HTTP " + response.status + ").");
+          });
+      })
+      .catch(function () {
+        self.showError("Could not cancel: the site could not be reached.");
+      })
+      .then(function () {
+        button.disabled = false;
+        return self.poll();
+      });
+  };
+
+  SubmissionsTable.prototype.start = function () {
+    var self = this;
+    this.body.addEventListener("click", function (event) {
+      var button = event.target.closest("button[data-action=cancel]");
+      if (button) self.cancel(button.dataset.id, button);
+    });
+    document.addEventListener("evalbox:submitted", function (event) {
+      var phase = event.detail && event.detail.phase;
+      if (phase != null && !isNaN(phase) && String(phase) !== String(self.phase)) {
+        // Submitted to another phase: show that phase's table.
+        var url = new URL(window.location.href);
+        url.searchParams.set("phase", String(phase));
+        window.location.assign(url.toString());
+        return;
+      }
+      self.poll();
+    });
+    this.timer = window.setInterval(function () {
+      if (!document.hidden) self.poll();
+    }, POLL_MS);
+    this.poll();
+  };
+
+  function init() {
+    var root = document.getElementById("submissions");
+    if (!root || window.evalboxSubmissions) return;
+    var table = new SubmissionsTable(root);
+    window.evalboxSubmissions = table;
+    table.start();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
+})();
