@@ -8,8 +8,6 @@ Run the sweep with ``celery -A competition.celery worker -B -Q evalbox-site`` (o
 from __future__ import annotations
 
 import os
-from pathlib import Path
-from typing import Any
 
 from celery import Celery
 
@@ -17,34 +15,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "competition.settings")
 
 from django.conf import settings  # noqa: E402  (after DJANGO_SETTINGS_MODULE is set)
 
+from compute_worker.protocol import broker_transport_options  # noqa: E402
+
 SITE_QUEUE = "evalbox-site"
 SWEEP_TASK = "competition.sweep"
-
-
-def is_amqp(url: str) -> bool:
-    """Whether the broker URL is RabbitMQ (AMQP 0-9-1), as the worker decides it."""
-    return url.split("://", 1)[0].split("+", 1)[0] in ("amqp", "amqps", "pyamqp", "librabbitmq")
-
-
-def broker_transport_options(url: str, data_dir: str | os.PathLike[str]) -> dict[str, Any]:
-    """Kombu transport options for the site's broker URL.
-
-    Mirrors ``compute_worker.config.broker_transport_options`` (the site does not import the
-    worker): the embedded ``filesystem://`` broker shares one folder with the workers; AMQP
-    publishes with publisher confirms so a send returns only once RabbitMQ holds the message.
-    """
-    if url.startswith("filesystem:"):
-        folder = Path(data_dir).resolve()
-        (folder / "processed").mkdir(parents=True, exist_ok=True)
-        return {
-            "data_folder_in": str(folder),
-            "data_folder_out": str(folder),
-            "processed_folder": str(folder / "processed"),
-            "store_processed": False,
-        }
-    if is_amqp(url):
-        return {"confirm_publish": True}
-    return {}
 
 
 app = Celery("competition")

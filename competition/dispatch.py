@@ -19,9 +19,9 @@ from django.utils import timezone
 from kombu import Connection, Exchange, Queue
 
 from compute_worker import protocol
-from compute_worker.protocol import Limits, RunRequest, Status
+from compute_worker.protocol import Limits, RunRequest, Status, broker_transport_options, queue_arguments
 
-from .celery import app, broker_transport_options, is_amqp
+from .celery import app
 from .models import Submission
 
 logger = logging.getLogger(__name__)
@@ -73,8 +73,7 @@ def build_run_request(submission: Submission, token: str) -> RunRequest:
 
 def compute_queue(name: str, broker_url: str | None = None) -> Queue:
     """The compute queue ``name`` as the workers declare it (quorum arguments on AMQP only)."""
-    url = broker_url or settings.CELERY_BROKER_URL
-    arguments = dict(protocol.QUEUE_ARGUMENTS) if is_amqp(url) else None
+    arguments = queue_arguments(broker_url or settings.CELERY_BROKER_URL)
     return Queue(
         name, Exchange(name, type="direct", durable=True), routing_key=name, durable=True, queue_arguments=arguments
     )

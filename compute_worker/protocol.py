@@ -19,7 +19,8 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import asdict, dataclass, field, fields
-from enum import Enum
+from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 SCHEMA_VERSION = 1
@@ -40,6 +41,40 @@ PREDICTIONS_PATH = "predictions"
 DELIVERY_LIMIT = 3
 QUEUE_ARGUMENTS = {"x-queue-type": "quorum", "x-delivery-limit": DELIVERY_LIMIT}
 
+
+
+def is_amqp(url: str) -> bool:
+    """Whether a broker URL is RabbitMQ (AMQP 0-9-1)."""
+    return url.split("://", 1)[0].split("+", 1)[0] in ("amqp", "amqps", "pyamqp", "librabbitmq")
+
+
+def queue_arguments(broker_url: str) -> dict[str, Any] | None:
+    """Arguments of a compute queue on this broker: :data:`QUEUE_ARGUMENTS` on RabbitMQ, none elsewhere."""
+    return dict(QUEUE_ARGUMENTS) if is_amqp(broker_url) else None
+
+
+def broker_transport_options(url: str, data_dir: str | Path) -> dict[str, Any]:
+    """Kombu transport options both sides use for a broker URL.
+
+    The embedded ``filesystem://`` broker (the one-machine demo) needs the site and the workers
+    to share one folder (created here); on RabbitMQ, publishes wait for the broker's confirm.
+    """
+    if url.startswith("filesystem:"):
+        folder = Path(data_dir).resolve()
+        for sub in ("processed", "control"):
+            (folder / sub).mkdir(parents=True, exist_ok=True)
+        return {
+            "data_folder_in": str(folder),
+            "data_folder_out": str(folder),
+            "processed_folder": str(folder / "processed"),
+            "control_folder": str(folder / "control"),
+            "store_processed": False,
+        }
+    if is_amqp(url):
+        return {"confirm_publish": True}
+    return {}
+
+
 #: Scores: at most this many keys, each key at most this long.
 MAX_SCORE_KEYS = 100
 MAX_SCORE_KEY_LENGTH = 64
@@ -51,7 +86,7 @@ class ProtocolError(ValueError):
     """A message that does not follow the contract."""
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """Submission states (DESIGN.md section 4)."""
 
     SUBMITTED = "SUBMITTED"
@@ -82,7 +117,7 @@ def is_forward_transition(current: Status, new: Status) -> bool:
     return STATUS_ORDER.index(new) > STATUS_ORDER.index(current)
 
 
-class FailureReason(str, Enum):
+class FailureReason(StrEnum):
     """Why a submission FAILED; the site shows :data:`FAILURE_LABELS` to people."""
 
     INVALID_REQUEST = "invalid_request"
@@ -367,9 +402,8 @@ class RunRequest:
         if set(limits) - limit_names:
             raise ProtocolError(f"Unknown limits: {', '.join(sorted(set(limits) - limit_names))}.")
         try:
-            request = cls(
-                **{**kwargs, "limits": Limits(**limits), "allowed_registries": tuple(kwargs.get("allowed_registries", ()))}
-            )
+            registries = tuple(kwargs.get("allowed_registries", ()))
+            request = cls(**{**kwargs, "limits": Limits(**limits), "allowed_registries": registries})
         except TypeError as exc:
             raise ProtocolError(f"Malformed message: {exc}.") from exc
         request.validate()
@@ -500,7 +534,9 @@ class ResultReport:
             raise ProtocolError("A FAILED result needs a failure_reason.")
         scores = validate_scores(data.get("scores", {})) if status is Status.FINISHED else {}
         labels = data.get("image_labels", {}) or {}
-        if not isinstance(labels, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in labels.items()):
+        if not isinstance(labels, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in labels.items()
+        ):
             raise ProtocolError("image_labels must be an object of strings.")
         timings = data.get("timings", {}) or {}
         if not isinstance(timings, dict):

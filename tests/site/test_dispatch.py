@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import time
 import uuid
@@ -21,11 +20,11 @@ from competition.sweep import sweep
 from compute_worker import protocol
 from compute_worker.celery_app import compute_queues
 from compute_worker.protocol import RunRequest
+from tests.processes import AMQP_URL
 from tests.site.conftest import submissions_url
 
 pytestmark = pytest.mark.django_db
 
-AMQP_URL = os.environ.get("EVALBOX_TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
 
 
 def closed_port_url() -> str:

@@ -1,0 +1,172 @@
+"""Worker configuration from environment variables (12-factor), with safe defaults.
+
+Every variable is validated when the configuration is built; a bad value raises
+:class:`ConfigError` whose message names the variable and what it expects.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import protocol
+
+PULL_POLICIES = ("always", "if-not-present", "never")
+RUNTIMES = ("runc", "runsc")
+
+
+class ConfigError(ValueError):
+    """A configuration value is invalid; the message is meant for the operator."""
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int, maximum: int) -> int:
+    raw = env.get(name, "").strip()
+    if raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not an integer (expected {minimum}..{maximum}).") from None
+    if not minimum <= value <= maximum:
+        raise ConfigError(f"{name}={value} is out of range (expected {minimum}..{maximum}).")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float, minimum: float, maximum: float) -> float:
+    raw = env.get(name, "").strip()
+    if raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a number (expected {minimum}..{maximum}).") from None
+    if not minimum <= value <= maximum:
+        raise ConfigError(f"{name}={value} is out of range (expected {minimum}..{maximum}).")
+    return value
+
+
+def _list(env: Mapping[str, str], name: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = env.get(name, "").strip().lower() or default
+    if value not in choices:
+        raise ConfigError(f"{name}={value!r} is not one of: {', '.join(choices)}.")
+    return value
+
+
+def _uid_gid(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name, "").strip() or default
+    parts = value.split(":")
+    if len(parts) == 1:
+        parts.append(parts[0])
+    if len(parts) != 2 or not all(p.isdigit() for p in parts):
+        raise ConfigError(f"{name}={value!r} must be numeric 'uid:gid' (for example 65534:65534).")
+    uid, gid = int(parts[0]), int(parts[1])
+    if uid == 0 or gid == 0:
+        raise ConfigError(f"{name}={value!r}: the sandbox user must not be root (uid or gid 0).")
+    if uid > 2**31 or gid > 2**31:
+        raise ConfigError(f"{name}={value!r}: uid/gid out of range.")
+    return f"{uid}:{gid}"
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    """The effective worker configuration (see :meth:`from_env` for the variables)."""
+
+    broker_url: str = "filesystem://"
+    broker_dir: str = "var/broker"
+    site_url: str = ""
+    queues: tuple[str, ...] = (protocol.DEFAULT_QUEUE,)
+    concurrency: int = 1
+    gpus: tuple[str, ...] = ()
+    data_cache_dir: str = "var/worker/cache"
+    data_cache_mb: int = 10240
+    work_dir: str = "var/worker/work"
+    pull_policy: str = "if-not-present"
+    allowed_registries: tuple[str, ...] = ()
+    sandbox_user: str = "65534:65534"
+    runtime: str = "runc"
+    max_image_mb: int = 20480
+    worker_id: str = field(default_factory=socket.gethostname)
+    heartbeat_s: float = 5.0
+    report_retry_s: float = 120.0
+    report_retries: int = 8
+    archive_max_mb: int = 20480
+    archive_max_files: int = 200_000
+    slot_dir: str = "var/worker/slots"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> WorkerConfig:
+        """Build the configuration from environment variables.
+
+        ``CELERY_BROKER_URL`` (default ``filesystem://``), ``EVALBOX_BROKER_DIR`` (``var/broker``),
+        ``EVALBOX_SITE_URL`` (informational; the site sends each api_url), ``EVALBOX_QUEUES``
+        (comma list), ``EVALBOX_CONCURRENCY``, ``EVALBOX_GPUS`` (comma list of ids),
+        ``EVALBOX_DATA_CACHE_DIR``, ``EVALBOX_DATA_CACHE_MB``, ``EVALBOX_WORK_DIR``,
+        ``EVALBOX_PULL_POLICY`` (always|if-not-present|never), ``EVALBOX_ALLOWED_REGISTRIES``
+        (comma list, empty = any), ``EVALBOX_SANDBOX_UID`` (uid:gid), ``EVALBOX_RUNTIME``
+        (runc|runsc), ``EVALBOX_MAX_IMAGE_MB``, ``EVALBOX_WORKER_ID`` (hostname),
+        ``EVALBOX_HEARTBEAT_S``, ``EVALBOX_REPORT_RETRY_S`` (total backoff budget),
+        ``EVALBOX_REPORT_RETRIES``, ``EVALBOX_ARCHIVE_MAX_MB``, ``EVALBOX_ARCHIVE_MAX_FILES``,
+        ``EVALBOX_SLOT_DIR`` (GPU slot lock files).
+        """
+        env = os.environ if env is None else env
+        gpus = _list(env, "EVALBOX_GPUS")
+        for gpu in gpus:
+            if not gpu.replace("-", "").isalnum():
+                raise ConfigError(f"EVALBOX_GPUS: {gpu!r} is not a GPU id (use indexes like 0,1 or UUIDs).")
+        queues = _list(env, "EVALBOX_QUEUES", (protocol.DEFAULT_QUEUE,))
+        for queue in queues:
+            if not all(c.isalnum() or c in "-_.:" for c in queue):
+                raise ConfigError(f"EVALBOX_QUEUES: {queue!r} is not a valid queue name.")
+        worker_id = env.get("EVALBOX_WORKER_ID", "").strip() or socket.gethostname()
+        if not all(c.isalnum() or c in "-_.@" for c in worker_id) or len(worker_id) > 200:
+            raise ConfigError(f"EVALBOX_WORKER_ID={worker_id!r} may contain only letters, digits and -_.@")
+        data_dir = env.get("EVALBOX_DATA_DIR", "").strip() or "var/worker"
+        return cls(
+            broker_url=env.get("CELERY_BROKER_URL", "").strip() or "filesystem://",
+            broker_dir=env.get("EVALBOX_BROKER_DIR", "").strip() or "var/broker",
+            site_url=env.get("EVALBOX_SITE_URL", "").strip(),
+            queues=queues,
+            concurrency=_int(env, "EVALBOX_CONCURRENCY", max(1, len(gpus)), 1, 256),
+            gpus=gpus,
+            data_cache_dir=env.get("EVALBOX_DATA_CACHE_DIR", "").strip() or f"{data_dir}/cache",
+            data_cache_mb=_int(env, "EVALBOX_DATA_CACHE_MB", 10240, 1, 2**31),
+            work_dir=env.get("EVALBOX_WORK_DIR", "").strip() or f"{data_dir}/work",
+            pull_policy=_choice(env, "EVALBOX_PULL_POLICY", "if-not-present", PULL_POLICIES),
+            allowed_registries=tuple(r.lower() for r in _list(env, "EVALBOX_ALLOWED_REGISTRIES")),
+            sandbox_user=_uid_gid(env, "EVALBOX_SANDBOX_UID", "65534:65534"),
+            runtime=_choice(env, "EVALBOX_RUNTIME", "runc", RUNTIMES),
+            max_image_mb=_int(env, "EVALBOX_MAX_IMAGE_MB", 20480, 1, 2**31),
+            worker_id=worker_id,
+            heartbeat_s=_float(env, "EVALBOX_HEARTBEAT_S", 5.0, 0.1, 3600),
+            report_retry_s=_float(env, "EVALBOX_REPORT_RETRY_S", 120.0, 0, 86400),
+            report_retries=_int(env, "EVALBOX_REPORT_RETRIES", 8, 0, 100),
+            archive_max_mb=_int(env, "EVALBOX_ARCHIVE_MAX_MB", 20480, 1, 2**31),
+            archive_max_files=_int(env, "EVALBOX_ARCHIVE_MAX_FILES", 200_000, 1, 2**31),
+            slot_dir=env.get("EVALBOX_SLOT_DIR", "").strip() or f"{data_dir}/slots",
+        )
+
+    def describe(self) -> dict[str, Any]:
+        """The configuration for display, with any password in the broker URL masked."""
+        data = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        data["broker_url"] = mask_url(self.broker_url)
+        return data
+
+
+def mask_url(url: str) -> str:
+    """``scheme://user:****@host`` for URLs with a password."""
+    if "://" not in url or "@" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    credentials, host = rest.rsplit("@", 1)
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}:****@{host}"

@@ -1,0 +1,162 @@
+"""Collecting a container's output without trusting it, and reading ``scores.json``.
+
+:func:`collect_output` copies the regular files of a participant's ``/mnt/out`` into a fresh
+directory (the one the scorer sees as ``/mnt/predictions``): links are never followed (every
+file is opened with ``O_NOFOLLOW`` and checked to be the inode ``lstat`` saw), symlinks,
+device files, FIFOs and sockets are dropped, names with newlines are refused, and the total
+size and file count are capped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import protocol
+from .protocol import FailureReason
+
+SCORES_FILE = "scores.json"
+MAX_SCORES_BYTES = 1 << 20
+MAX_OUTPUT_FILES = 50_000
+MAX_DEPTH = 64
+_CHUNK = 1 << 20
+
+
+class OutputProblem(RuntimeError):
+    """The output cannot be accepted; :attr:`reason` is the failure to report."""
+
+    def __init__(self, reason: FailureReason, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+@dataclass
+class CollectedOutput:
+    """What :func:`collect_output` kept and dropped."""
+
+    files: int = 0
+    bytes: int = 0
+    dropped: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One line for the log."""
+        text = f"{self.files} file(s), {self.bytes} bytes collected"
+        if self.dropped:
+            text += f"; dropped {len(self.dropped)} non-regular entr(ies): " + ", ".join(self.dropped[:10])
+        return text
+
+
+def _copy_file(parent_fd: int, name: str, expected: os.stat_result, destination: Path, budget: list[int]) -> int:
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(name, flags, dir_fd=parent_fd)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or (info.st_dev, info.st_ino) != (expected.st_dev, expected.st_ino):
+            raise OutputProblem(FailureReason.BAD_OUTPUT, f"The output file {name!r} changed while it was collected.")
+        copied = 0
+        out = os.open(destination, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        try:
+            while True:
+                chunk = os.read(fd, _CHUNK)
+                if not chunk:
+                    break
+                copied += len(chunk)
+                budget[0] -= len(chunk)
+                if budget[0] < 0:
+                    raise OutputProblem(FailureReason.OUTPUT_TOO_LARGE, "The output is larger than its cap.")
+                os.write(out, chunk)
+        finally:
+            os.close(out)
+        return copied
+    finally:
+        os.close(fd)
+
+
+def collect_output(source: Path, destination: Path, *, max_bytes: int, max_files: int = MAX_OUTPUT_FILES
+                   ) -> CollectedOutput:
+    """Copy the regular files under ``source`` into the new directory ``destination`` safely."""
+    result = CollectedOutput()
+    budget = [max_bytes]
+    destination.mkdir(mode=0o755)
+    root_fd = os.open(source, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    stack: list[tuple[int, Path, str, int]] = [(root_fd, destination, "", 0)]
+    try:
+        while stack:
+            dir_fd, target_dir, prefix, depth = stack.pop()
+            try:
+                names = sorted(os.listdir(dir_fd))
+                for name in names:
+                    shown = prefix + name
+                    if "\n" in name or "\r" in name:
+                        raise OutputProblem(FailureReason.BAD_OUTPUT,
+                                            f"The output contains a file name with a newline: {shown!r}.")
+                    info = os.lstat(name, dir_fd=dir_fd)
+                    mode = info.st_mode
+                    if stat.S_ISDIR(mode):
+                        if depth >= MAX_DEPTH:
+                            raise OutputProblem(FailureReason.BAD_OUTPUT,
+                                                f"The output is nested deeper than {MAX_DEPTH} directories.")
+                        child_fd = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=dir_fd)
+                        child = target_dir / name
+                        child.mkdir(mode=0o755)
+                        stack.append((child_fd, child, shown + "/", depth + 1))
+                    elif stat.S_ISREG(mode):
+                        result.files += 1
+                        if result.files > max_files:
+                            raise OutputProblem(FailureReason.OUTPUT_TOO_LARGE,
+                                                f"The output has more than {max_files} files.")
+                        if info.st_size > budget[0]:
+                            raise OutputProblem(FailureReason.OUTPUT_TOO_LARGE,
+                                                f"The output is larger than {max_bytes // (1 << 20)} MB.")
+                        result.bytes += _copy_file(dir_fd, name, info, target_dir / name, budget)
+                    else:
+                        kind = "symlink" if stat.S_ISLNK(mode) else "special file"
+                        result.dropped.append(f"{shown} ({kind})")
+            finally:
+                os.close(dir_fd)
+    except BaseException:
+        for fd, *_ in stack:
+            os.close(fd)
+        raise
+    return result
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a finite number")
+
+
+def read_scores(out_dir: Path) -> dict[str, float]:
+    """Read and validate ``scores.json`` from the scorer's output directory.
+
+    Raises :class:`OutputProblem` (``SCORING_ERROR``) with a clear reason when the file is
+    missing, not a regular file, over 1 MB, not JSON, or not a flat object of finite numbers.
+    """
+    path = out_dir / SCORES_FILE
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        raise OutputProblem(FailureReason.SCORING_ERROR, "The scoring program wrote no scores.json.") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise OutputProblem(FailureReason.SCORING_ERROR, "scores.json is not a regular file.")
+    if info.st_size > MAX_SCORES_BYTES:
+        raise OutputProblem(FailureReason.SCORING_ERROR,
+                            f"scores.json is {info.st_size} bytes; at most {MAX_SCORES_BYTES} are allowed.")
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as handle:
+        data = handle.read(MAX_SCORES_BYTES + 1)
+    if len(data) > MAX_SCORES_BYTES:
+        raise OutputProblem(FailureReason.SCORING_ERROR, "scores.json is larger than 1 MB.")
+    try:
+        scores = json.loads(data.decode("utf-8"), parse_constant=_reject_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise OutputProblem(FailureReason.SCORING_ERROR, f"scores.json is not valid JSON: {exc}") from None
+    try:
+        return protocol.validate_scores(scores)
+    except protocol.ProtocolError as exc:
+        raise OutputProblem(FailureReason.SCORING_ERROR, f"scores.json was refused: {exc}") from None
+    except OverflowError:
+        raise OutputProblem(FailureReason.SCORING_ERROR, "scores.json has a number too large to represent.") from None

@@ -1,0 +1,115 @@
+"""The Celery side against the real RabbitMQ: quorum queues, late acks, the delivery limit.
+
+A real ``celery -A compute_worker worker`` process consumes a unique quorum queue; the test
+sends tasks like the site does and kills the worker's pool process to show the delivery limit.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import docker
+import pytest
+from celery import Celery
+from kombu import Connection
+
+from compute_worker import protocol
+from compute_worker.celery_app import compute_queues
+from compute_worker.config import WorkerConfig
+from compute_worker.protocol import broker_transport_options, is_amqp
+from tests import docker_images
+from tests.processes import AMQP_URL, compute_workers, delete_queue, require_rabbitmq, unique_name, wait_for
+from tests.stub_site import StubSite
+from tests.worker.conftest import make_request
+
+pytestmark = [pytest.mark.rabbitmq, pytest.mark.docker]
+
+BROKER = AMQP_URL
+
+
+@pytest.fixture(scope="module")
+def rabbit_worker(tmp_path_factory) -> Iterator[dict]:
+    """A real Celery worker process on a unique quorum queue; yields its details."""
+    require_rabbitmq()
+    docker_images.busybox_image()
+    queue = unique_name("evalbox-test")
+    sender = Celery("evalbox-test-sender", broker=BROKER)
+    sender.conf.update(task_queues=compute_queues([queue], BROKER), task_serializer="json",
+                       accept_content=["json"], task_default_queue=queue)
+    try:
+        with compute_workers(queue, tmp_path_factory.mktemp("celery-worker")) as (worker,):
+            yield {"queue": queue, "worker_id": worker.worker_id, "process": worker.process,
+                   "log": worker.log_path, "sender": sender}
+    finally:
+        delete_queue(queue)
+
+
+def send(worker: dict, kwargs: dict) -> None:
+    """Send the task like the site does."""
+    worker["sender"].send_task(protocol.TASK_NAME, kwargs=kwargs, queue=worker["queue"])
+
+
+def pool_children(pid: int) -> list[int]:
+    """Child process ids of ``pid``."""
+    children = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        text = (task / "children").read_text().split()
+        children.extend(int(c) for c in text)
+    return children
+
+
+def test_quorum_queue_runs_a_submission(rabbit_worker, stub_site: StubSite, scorer):
+    image = docker_images.busybox_script_image("predict", "echo 42 > /mnt/out/predictions.txt\n")
+    send(rabbit_worker, make_request(stub_site, image, scorer, reference_files={"answer.txt": b"42\n"}))
+    wait_for(lambda: stub_site.posts("result"), 60, "the result")
+    assert stub_site.result()["scores"] == {"lines": 1.0, "matches": 1.0}
+    listing = subprocess.run(["rabbitmqctl", "-q", "list_queues", "name", "type", "arguments"],
+                             capture_output=True, text=True, timeout=60).stdout
+    line = next(line for line in listing.splitlines() if line.startswith(rabbit_worker["queue"] + "\t"))
+    assert "quorum" in line and "x-delivery-limit" in line
+    log = rabbit_worker["log"].read_text()
+    assert "Global QoS is disabled" in log
+    assert "NOT_IMPLEMENTED" not in log and "PRECONDITION_FAILED" not in log
+
+
+def test_message_killing_workers_ends_as_worker_lost(rabbit_worker, stub_site: StubSite, scorer):
+    image = docker_images.busybox_script_image("sleeper", "echo sleeping; sleep 60\n")
+    send(rabbit_worker, make_request(stub_site, image, scorer, limits={"time_limit_s": 120}))
+    pid = rabbit_worker["process"].pid
+    for delivery in (1, 2):
+        wait_for(lambda d=delivery: len([b for b in stub_site.posts("status") if b["message"].startswith("Started")])
+                 >= d, 30, f"delivery {delivery} running")
+        time.sleep(0.5)
+        for child in pool_children(pid):
+            os.kill(child, signal.SIGKILL)  # the worker process running the task dies
+    result = wait_for(lambda: stub_site.posts("result"), 60, "the worker_lost result")[0]
+    assert result["failure_reason"] == "worker_lost"
+    assert result["failure_message"] == ("the submission was delivered 3 times and every worker running it died")
+    # The message was acknowledged: the queue is empty and nothing more arrives.
+    time.sleep(1)
+    assert len(stub_site.posts("result")) == 1
+    with Connection(BROKER) as connection:
+        _, messages, _ = connection.channel().queue_declare(rabbit_worker["queue"], passive=True)
+    assert messages == 0
+    # The containers of the killed attempts were removed.
+    client = docker.from_env()
+    assert client.containers.list(all=True, filters={"label": f"evalbox.worker={rabbit_worker['worker_id']}"}) == []
+
+
+def test_filesystem_broker_defaults(tmp_path):
+    assert not is_amqp("filesystem://") and is_amqp(BROKER)
+    (queue,) = compute_queues(["compute-worker"], "filesystem://")
+    assert queue.queue_arguments is None and queue.durable
+    (amqp_queue,) = compute_queues(["compute-worker"], BROKER)
+    assert amqp_queue.queue_arguments == protocol.QUEUE_ARGUMENTS
+    options = broker_transport_options("filesystem://", tmp_path / "broker")
+    assert options["data_folder_in"] == options["data_folder_out"] == str((tmp_path / "broker").resolve())
+    assert options["control_folder"] == str((tmp_path / "broker" / "control").resolve())
+    assert (tmp_path / "broker").is_dir()
+    assert broker_transport_options(BROKER, tmp_path) == {"confirm_publish": True}
+    assert WorkerConfig.from_env({}).broker_url == "filesystem://"
