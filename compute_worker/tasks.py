@@ -214,6 +214,7 @@ class Job:
         try:
             with self.timed("reports"):
                 self.site.result(dataclasses.replace(report, timings=dict(self.timings)))
+            logger.info("submission %s: %s reported", request.submission_id, report.status.value)
         except SubmissionGone as exc:
             logger.info("submission %s: result refused: %s", request.submission_id, exc)
         except SiteError as exc:
