@@ -16,6 +16,7 @@ setup: $(STAMP)
 
 docker:
 	bash scripts/ensure-docker.sh
+	bash scripts/ensure-gvisor.sh
 
 ## Run the whole suite except the cases that take minutes (those are `make test-slow`).
 test: setup docker
@@ -30,7 +31,7 @@ lint: setup
 	$(BIN)/ruff check .
 
 demo: setup
-	$(BIN)/python -m competition.demo
+	$(BIN)/python examples/demo.py $(DEMO_ARGS)
 
 bench: setup docker
 	$(BIN)/python -m bench

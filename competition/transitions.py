@@ -152,10 +152,9 @@ def _fail(submission: Submission, reason: FailureReason, message: str) -> None:
     _finish(submission, Status.FAILED)
 
 
-def _finish(submission: Submission, status: Status, status_message: str | None = None) -> None:
+def _finish(submission: Submission, status: Status, status_message: str = "") -> None:
     submission.status = status.value
     submission.finished_at = timezone.now()
-    if status_message is not None:
-        submission.status_message = status_message
+    submission.status_message = status_message  # the progress message of the last step is over
     submission.save()
 
