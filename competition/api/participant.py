@@ -208,3 +208,33 @@ def phase_leaderboard(request: HttpRequest, phase_id: int) -> JsonResponse:
     if phase is None or not (phase.competition.published or phase.competition.is_organizer(request.api_user)):
         raise ApiError(404, "No such phase.")
     return JsonResponse(leaderboard_for_phase(phase))
+
+
+@api_view(("GET",))
+def competition_detail(request: HttpRequest, slug: str) -> JsonResponse:
+    """A competition and its phases (the ``evalbox`` CLI resolves and checks ``--phase`` with it)."""
+    competition, _ = _competition(slug, request.api_user)
+    return JsonResponse({
+        "slug": competition.slug,
+        "title": competition.title,
+        "enable_docker_submission": competition.enable_docker_submission,
+        "phases": [
+            {"id": p.pk, "name": p.name, "open": p.is_open(), "start": p.start.isoformat(),
+             "end": p.end.isoformat() if p.end else None, "time_limit_s": p.time_limit_s}
+            for p in competition.phases.all()
+        ],
+    })
+
+
+@api_view(("GET",))
+def competition_leaderboard(request: HttpRequest, slug: str) -> JsonResponse:
+    """The leaderboard of ``?phase=<id>`` (default: the competition's first phase)."""
+    competition, _ = _competition(slug, request.api_user)
+    phases = competition.phases.all()
+    if "phase" in request.GET:
+        phase = phases.filter(pk=parse_id(request.GET["phase"], "phase")).first()
+    else:
+        phase = phases.first()
+    if phase is None:
+        raise ApiError(404, "No such phase in this competition.")
+    return JsonResponse(leaderboard_for_phase(phase))

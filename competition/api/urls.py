@@ -4,6 +4,8 @@ People (session + CSRF, or ``Authorization: Token <key>``):
 
 - ``GET|POST competitions/<slug>/submissions/`` list (``?phase=&status=&participant=&limit=&offset=``,
   answer ``{"count", "submissions": [...]}``) or create a submission;
+- ``GET competitions/<slug>/`` (title and phases), ``GET competitions/<slug>/leaderboard/?phase=<id>``
+  (default: the first phase);
 - ``POST competitions/<slug>/register/``;
 - ``GET submissions/<id>/``, ``POST submissions/<id>/cancel/``, ``POST submissions/<id>/rerun/``;
 - ``GET phases/<id>/leaderboard/``.
@@ -42,6 +44,9 @@ _WORKER = "worker/submissions/<id:submission_id>/"
 urlpatterns = [
     path("competitions/<slug:slug>/submissions/", participant.submissions, name="api-submissions"),
     path("competitions/<slug:slug>/register/", participant.register, name="api-register"),
+    path("competitions/<slug:slug>/", participant.competition_detail, name="api-competition"),
+    path("competitions/<slug:slug>/leaderboard/", participant.competition_leaderboard,
+         name="api-competition-leaderboard"),
     path("submissions/<id:submission_id>/", participant.submission_detail, name="api-submission"),
     path("submissions/<id:submission_id>/cancel/", participant.submission_cancel, name="api-submission-cancel"),
     path("submissions/<id:submission_id>/rerun/", participant.submission_rerun, name="api-submission-rerun"),

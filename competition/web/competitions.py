@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import csv
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError, transaction
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_http_methods
 
 from competition import leaderboard as boards
+from competition.charts import score_chart
 from competition.forms import CompetitionForm, ResultsUploadForm
 from competition.models import Competition, Participant
 from competition.serializers import leaderboard_json
@@ -77,9 +81,11 @@ def leaderboard(request, slug: str):
     competition = get_visible_competition(request, slug)
     context = _tab_context(request, competition, "leaderboard")
     phase = _selected_phase(request, context["phases"])
-    board = None
+    board = chart = None
     if phase is not None:
-        data = leaderboard_json(boards.leaderboard(phase))
+        computed = boards.leaderboard(phase)
+        chart = score_chart(computed)
+        data = leaderboard_json(computed)
         columns = data.get("columns", [])
         board = {
             "columns": columns,
@@ -97,8 +103,46 @@ def leaderboard(request, slug: str):
                 for row in data.get("rows", [])
             ],
         }
-    context.update(phase=phase, board=board)
+    context.update(phase=phase, board=board, chart=chart)
     return render(request, "competition/leaderboard.html", context)
+
+
+#: Characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value) -> str:
+    """A text cell that no spreadsheet evaluates: a leading ``= + - @`` (or tab/CR) gets a ``'`` prefix.
+
+    Numbers we format ourselves (scores, ranks, ids) are left alone: ``-0.5`` is a number, not a formula.
+    """
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def leaderboard_csv(request, slug: str):
+    """``leaderboard.csv?phase=<id>``: rank, participant, the declared columns, submission id, time."""
+    competition = get_visible_competition(request, slug)
+    phases = list(competition.phases.all())
+    phase = _selected_phase(request, phases)
+    if phase is None:
+        return HttpResponse("This competition has no phase.\n", status=404, content_type="text/plain")
+    data = leaderboard_json(boards.leaderboard(phase))
+    columns = data["columns"]
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{competition.slug}-phase-{phase.pk}-leaderboard.csv"'
+    writer = csv.writer(response, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    writer.writerow(["rank", "participant", *(csv_safe(c["key"]) for c in columns), "submission_id", "submitted_at"])
+    for row in data["rows"]:
+        scores = row.get("scores") or {}
+        cells = []
+        for column in columns:
+            value = scores.get(column["key"])
+            cells.append(format_score(value, int(column["precision"])) if value is not None else "")
+        writer.writerow([row["rank"], csv_safe(row["participant"]), *cells, row["submission_id"], row["created"]])
+    return response
 
 
 def _save_competition(request, form: CompetitionForm, creating: bool):

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, re_path
 
-from . import accounts, competitions, participants, phases
+from . import accounts, competitions, organizer, participants, phases
 
 urlpatterns = [
     path("", competitions.home, name="home"),
@@ -14,6 +14,19 @@ urlpatterns = [
     path("competitions/<slug:slug>/", competitions.overview, name="competition_overview"),
     path("competitions/<slug:slug>/participate/", competitions.participate, name="competition_participate"),
     path("competitions/<slug:slug>/leaderboard/", competitions.leaderboard, name="competition_leaderboard"),
+    path("competitions/<slug:slug>/leaderboard.csv", competitions.leaderboard_csv, name="competition_leaderboard_csv"),
+    path("competitions/<slug:slug>/submissions/", organizer.submissions, name="competition_submissions"),
+    path("competitions/<slug:slug>/submissions/broker/", organizer.broker, name="competition_submissions_broker"),
+    re_path(
+        r"^competitions/(?P<slug>[-a-zA-Z0-9_]+)/submissions/(?P<submission_id>[0-9]{1,18})/cancel/$",
+        organizer.cancel_submission,
+        name="organizer_submission_cancel",
+    ),
+    re_path(
+        r"^competitions/(?P<slug>[-a-zA-Z0-9_]+)/submissions/(?P<submission_id>[0-9]{1,18})/rerun/$",
+        organizer.rerun_submission,
+        name="organizer_submission_rerun",
+    ),
     path("competitions/<slug:slug>/edit/", competitions.edit, name="competition_edit"),
     path("competitions/<slug:slug>/register/", participants.register, name="competition_register"),
     path("competitions/<slug:slug>/participants/", participants.manage, name="competition_participants"),

@@ -86,7 +86,7 @@
     headers["Content-Type"] = "application/json";
     return {
       headers: headers,
-      body: JSON.stringify({ phase: phase, image: image ? image.value.trim() : "" }),
+      body: JSON.stringify({ phase: phase, image: image ? image.value : "" }),
       phase: phase,
     };
   }

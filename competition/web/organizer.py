@@ -1,0 +1,159 @@
+"""The organizer's submissions page: every submission with filters, actions and the broker's state.
+
+- ``GET /competitions/<slug>/submissions/?status=&participant=&phase=``: the filtered table (image,
+  digest, labels, status, failure), per-phase counts by status and a Flower link when
+  ``EVALBOX_FLOWER_URL`` is set;
+- ``GET .../submissions/broker/``: an HTML fragment (loaded by htmx once the page is shown, so the
+  page never waits on the broker) with the queue depth and the connected workers;
+- ``POST .../submissions/<id>/cancel/`` and ``.../rerun/``: the API's transitions, then back to
+  the page with a message. A RUNNING submission's worker kills the container at its next
+  heartbeat (the site answers 409).
+
+Organizers only: 403 for other signed-in users, 404 when the competition is invisible.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.db.models import Count
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from competition import monitoring
+from competition.dispatch import dispatch_on_commit
+from competition.models import Submission
+from competition.transitions import TransitionRefused, cancel, locked, rerun
+from compute_worker.protocol import Status
+
+from .access import get_organized_competition
+from .competitions import _tab_context
+from .rows import BADGES
+
+MAX_ROWS = 200
+STATUSES = [s.value for s in Status]
+
+
+def _filters(request, phases) -> dict[str, str]:
+    """The valid filters of the query string (unknown values are ignored, never an error)."""
+    query = request.GET
+    wanted = {"status": "", "participant": "", "phase": ""}
+    if query.get("status", "") in STATUSES:
+        wanted["status"] = query["status"]
+    wanted["participant"] = query.get("participant", "").strip()[:150]
+    if query.get("phase", "") in {str(p.pk) for p in phases}:
+        wanted["phase"] = query["phase"]
+    return wanted
+
+
+def _counts(competition, phases) -> list[dict]:
+    """One row per phase: the number of submissions in each status, and the total."""
+    found = {
+        (row["phase_id"], row["status"]): row["n"]
+        for row in Submission.objects.filter(phase__competition=competition)
+        .values("phase_id", "status").annotate(n=Count("pk")).order_by()
+    }
+    rows = []
+    for phase in phases:
+        cells = [found.get((phase.pk, status), 0) for status in STATUSES]
+        rows.append({"phase": phase, "cells": cells, "total": sum(cells)})
+    return rows
+
+
+@login_required
+@require_GET
+def submissions(request, slug: str):
+    competition = get_organized_competition(request, slug)
+    context = _tab_context(request, competition, "submissions")
+    phases = context["phases"]
+    wanted = _filters(request, phases)
+    found = (
+        Submission.objects.filter(phase__competition=competition)
+        .select_related("phase", "participant__user")
+        .order_by("-created", "-pk")
+    )
+    if wanted["status"]:
+        found = found.filter(status=wanted["status"])
+    if wanted["participant"]:
+        found = found.filter(participant__user__username=wanted["participant"])
+    if wanted["phase"]:
+        found = found.filter(phase_id=int(wanted["phase"]))
+    total = found.count()
+    rows = [
+        {
+            "submission": s,
+            "badge": BADGES.get(s.status, "text-bg-secondary"),
+            "labels": sorted((s.image_labels or {}).items()) if isinstance(s.image_labels, dict) else [],
+        }
+        for s in found[:MAX_ROWS]
+    ]
+    participants = sorted(
+        competition.participants.values_list("user__username", flat=True)
+    )
+    context.update(
+        rows=rows, total=total, shown=len(rows), wanted=wanted, statuses=STATUSES, participants=participants,
+        counts=_counts(competition, phases), flower_url=settings.EVALBOX_FLOWER_URL,
+        back=urlencode({k: v for k, v in wanted.items() if v}),
+    )
+    return render(request, "competition/submissions.html", context)
+
+
+@login_required
+@require_GET
+def broker(request, slug: str):
+    """The queue depth and connected workers (an HTML fragment)."""
+    competition = get_organized_competition(request, slug)
+    return render(request, "competition/_broker.html", {
+        "competition": competition,
+        "depth": monitoring.queue_depth(competition.queue_name),
+        "answer": monitoring.connected_workers(),
+        "flower_url": settings.EVALBOX_FLOWER_URL,
+    })
+
+
+def _organized_submission(request, slug: str, submission_id: str) -> tuple:
+    competition = get_organized_competition(request, slug)
+    submission = Submission.objects.filter(pk=int(submission_id), phase__competition=competition).first()
+    if submission is None:
+        raise Http404("No such submission.")
+    return competition, submission
+
+
+def _back(request, slug: str):
+    target = f"/competitions/{slug}/submissions/"
+    query = request.POST.get("back", "")
+    return redirect(f"{target}?{query}" if query and all(c.isalnum() or c in "=&%+-_." for c in query) else target)
+
+
+@login_required
+@require_POST
+def cancel_submission(request, slug: str, submission_id: str):
+    _, submission = _organized_submission(request, slug, submission_id)
+    try:
+        locked(submission.pk, None, cancel)
+    except TransitionRefused as exc:
+        messages.error(request, f"Submission #{submission.pk} was not cancelled: {exc}")
+    else:
+        messages.success(request, f"Submission #{submission.pk} cancelled. A running container is stopped at "
+                                  "its worker's next heartbeat.")
+    return _back(request, slug)
+
+
+@login_required
+@require_POST
+def rerun_submission(request, slug: str, submission_id: str):
+    _, submission = _organized_submission(request, slug, submission_id)
+    try:
+        with transaction.atomic():
+            locked(submission.pk, None, rerun)
+            dispatch_on_commit(submission.pk)
+    except TransitionRefused as exc:
+        messages.error(request, f"Submission #{submission.pk} was not rerun: {exc}")
+    else:
+        messages.success(request, f"Submission #{submission.pk} sent again (a new attempt).")
+    return _back(request, slug)
