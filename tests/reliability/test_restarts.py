@@ -1,0 +1,96 @@
+"""The broker and the Docker daemon go away and come back (private instances, see ``services.py``)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from competition.models import Submission
+from competition.sweep import sweep
+from tests.processes import start_compute_worker, wait_for
+from tests.reliability.helpers import containers, finished_by, later, submit
+from tests.reliability.services import PrivateRabbitMQ, private_dockerd, private_rabbitmq
+
+pytestmark = [pytest.mark.docker, pytest.mark.rabbitmq]
+
+
+@pytest.fixture(scope="module")
+def rabbit() -> Iterator[PrivateRabbitMQ]:
+    """A private RabbitMQ node for this module (the tests stop and start it)."""
+    with private_rabbitmq() as node:
+        yield node
+
+
+@pytest.fixture
+def private_broker(rabbit: PrivateRabbitMQ, site, settings) -> PrivateRabbitMQ:
+    """The site dispatches to the private node, which is running."""
+    if not rabbit.reachable():
+        rabbit.start()
+    settings.CELERY_BROKER_URL = rabbit.url
+    return rabbit
+
+
+def test_rabbitmq_restart_with_queued_and_running_submissions_loses_nothing(private_broker, alice, quick_phase,
+                                                                             quick_images, start_workers, e2e_queue):
+    with start_workers(1, broker_url=private_broker.url) as (worker,):
+        running = submit(alice, quick_phase, quick_images["sleeper"])
+        queued = [submit(alice, quick_phase, quick_images["quick"]) for _ in range(3)]
+        wait_for(lambda: Submission.objects.get(pk=running).status == "RUNNING", 30, "the first one running")
+        assert private_broker.queue_depth(e2e_queue) == 3
+        private_broker.restart()
+        finals = {i: alice.wait_final(i, timeout=120)["status"] for i in [running, *queued]}
+        time.sleep(2)  # a redelivered copy of the running one would be evaluated now
+        done = finished_by([worker])
+
+    assert finals == dict.fromkeys([running, *queued], "FINISHED")
+    assert done[worker.worker_id] == dict.fromkeys([running, *queued], 1), "each evaluated exactly once"
+    assert Submission.objects.filter(pk__in=[running, *queued], attempt=1).count() == 4
+
+
+def test_broker_down_when_submitting_then_the_sweep_dispatches(private_broker, settings, alice, quick_phase,
+                                                               quick_images, start_workers):
+    with start_workers(1, broker_url=private_broker.url):
+        private_broker.stop()
+        started = time.monotonic()
+        response = alice.submit(quick_phase, quick_images["quick"])
+        answer_s = time.monotonic() - started
+        assert response.status_code == 201, response.text
+        submission_id = response.json()["id"]
+        assert Submission.objects.get(pk=submission_id).status == "SUBMITTED"
+        stale = later(settings.EVALBOX_REDISPATCH_AFTER_S + 1)
+        assert sweep(stale).still_submitted == 1, "the broker is still down: it stays SUBMITTED"
+        private_broker.start()
+        result = sweep(later(settings.EVALBOX_REDISPATCH_AFTER_S + 1))
+        final = alice.wait_final(submission_id, timeout=120)
+
+    assert answer_s < settings.CELERY_BROKER_CONNECTION_TIMEOUT + 5
+    assert result.redispatched == 1
+    assert final["status"] == "FINISHED", final
+    assert Submission.objects.get(pk=submission_id).dispatch_attempts == 3
+
+
+def test_docker_daemon_restarted_during_a_run(alice, quick_phase, quick_images, start_workers, e2e_queue, tmp_path):
+    env = {"DOCKER_HOST": ""}
+    with private_dockerd([quick_images[name] for name in ("quick", "sleeper", "scorer")]) as daemon:
+        env["DOCKER_HOST"] = daemon.host
+        with start_workers(1, env=env) as (worker,):
+            interrupted = submit(alice, quick_phase, quick_images["sleeper"])
+            label = f"evalbox.submission={interrupted}"
+            wait_for(lambda: containers(label, daemon.host), 30, "the container in the private daemon")
+            daemon.restart()
+            final = alice.wait_final(interrupted, timeout=90)
+            after = alice.wait_final(submit(alice, quick_phase, quick_images["quick"]), timeout=90)
+            alive = worker.process.poll() is None
+            # A container whose removal failed while the daemon was down is reaped at the next start.
+            worker.stop()
+            restarted = start_compute_worker(e2e_queue, tmp_path / "restarted", worker_id=worker.worker_id, env=env)
+            restarted.stop()
+            leftovers = containers(f"evalbox.worker={worker.worker_id}", daemon.host)
+
+    print("docker restart outcome:", {k: final.get(k) for k in ("status", "failure_reason", "failure_message")})
+    # Either the run survived the restart, or it failed as the worker's fault (not counted in the quota).
+    assert final["status"] == "FINISHED" or final["failure_reason"] == "worker_error", final
+    assert after["status"] == "FINISHED" and alive, "the worker keeps working on the restarted daemon"
+    assert leftovers == []
