@@ -34,7 +34,7 @@ demo: setup
 	$(BIN)/python examples/demo.py $(DEMO_ARGS)
 
 bench: setup docker
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf var tests/artifacts

@@ -10,7 +10,9 @@ never waits on a broken broker for more than ``CELERY_BROKER_CONNECTION_TIMEOUT`
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
 
 from django.conf import settings
 from django.db import transaction
@@ -89,21 +91,69 @@ def broker_connection() -> Connection:
     )
 
 
-def send_run_request(request: RunRequest, queue_name: str) -> None:
-    """Publish the task (persistent, confirmed, no retry); raise on any broker error."""
-    time_limit = 2 * request.limits.time_limit_s + _BACKSTOP_MARGIN_S
-    with broker_connection() as connection:
+#: Each server thread keeps its broker connection between sends (a new AMQP connection costs
+#: several round trips, most of a submission POST); see :func:`send_run_request`.
+_local = threading.local()
+
+
+def _drop_cached_connection() -> None:
+    connection = getattr(_local, "connection", None)
+    _local.connection = None
+    if connection is not None:
+        with contextlib.suppress(Exception):
+            connection.release()
+
+
+def _cached_connection() -> tuple[Connection, bool]:
+    """This thread's open connection to ``CELERY_BROKER_URL`` and whether it was reused."""
+    url = settings.CELERY_BROKER_URL
+    connection = getattr(_local, "connection", None)
+    if connection is not None and _local.url == url and connection.connected:
+        return connection, True
+    _drop_cached_connection()
+    connection = broker_connection()
+    try:
         connection.ensure_connection(max_retries=0)  # fail at once; the sweep retries
-        app.send_task(
-            protocol.TASK_NAME,
-            kwargs=request.to_kwargs(),
-            queue=compute_queue(queue_name),
-            connection=connection,
-            retry=False,
-            delivery_mode=2,
-            time_limit=time_limit,
-            soft_time_limit=time_limit - 60,
-        )
+    except BaseException:
+        connection.release()
+        raise
+    _local.connection, _local.url = connection, url
+    return connection, False
+
+
+def send_run_request(request: RunRequest, queue_name: str) -> None:
+    """Publish the task (persistent, confirmed, no retry); raise on any broker error.
+
+    The thread's broker connection is reused; when a send on a reused connection fails (the
+    broker restarted, the connection went stale) it is dropped and the send is tried once more on
+    a fresh connection. Publishing and its confirm wait at most
+    ``CELERY_BROKER_CONNECTION_TIMEOUT`` seconds, as connecting does.
+    """
+    time_limit = 2 * request.limits.time_limit_s + _BACKSTOP_MARGIN_S
+    timeout = settings.CELERY_BROKER_CONNECTION_TIMEOUT
+    while True:
+        connection, reused = _cached_connection()
+        try:
+            # Declare the queue on every send: it may have been deleted since the last one.
+            connection.declared_entities.clear()
+            app.send_task(
+                protocol.TASK_NAME,
+                kwargs=request.to_kwargs(),
+                queue=compute_queue(queue_name),
+                connection=connection,
+                retry=False,
+                delivery_mode=2,
+                time_limit=time_limit,
+                soft_time_limit=time_limit - 60,
+                timeout=timeout,
+                confirm_timeout=timeout,
+            )
+            return
+        except Exception:
+            _drop_cached_connection()
+            if not reused:
+                raise
+            logger.info("The cached broker connection failed; sending again on a new one", exc_info=True)
 
 
 def dispatch(submission_id: int) -> bool:

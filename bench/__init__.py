@@ -1,0 +1,1 @@
+"""evalbox benchmarks: ``python -m bench`` (see bench/README.md)."""
