@@ -3,7 +3,7 @@
 Layout under the cache directory::
 
     entries/<sha256>/data/          the extracted archive (mounted read-only into containers)
-    entries/<sha256>/manifest.json  written last: file list with sizes (corruption check)
+    entries/<sha256>/manifest.json  written last: file list with sizes and mtimes (corruption check)
     locks/<sha256>.lock             flock: exclusive while fetching/extracting, shared while in use
     cache.lock                      flock: held while evicting or converting an entry lock
     tmp/                            downloads and extractions in progress
@@ -69,15 +69,19 @@ def _unlock(fd: int) -> None:
     os.close(fd)
 
 
-def _walk_files(root: Path) -> dict[str, int]:
-    """Relative path -> size for regular files; symlinks recorded as -1; never follows links."""
-    result: dict[str, int] = {}
+def _walk_files(root: Path) -> dict[str, list[int]]:
+    """Relative path -> [size, mtime in ns] of regular files; symlinks as [-1, 0]; never follows links.
+
+    Any write to a cached file changes its mtime, so comparing this with the manifest finds a
+    damaged entry without hashing the data again at every use.
+    """
+    result: dict[str, list[int]] = {}
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         for name in filenames + [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]:
             full = os.path.join(dirpath, name)
             info = os.lstat(full)
             rel = os.path.relpath(full, root)
-            result[rel] = info.st_size if stat.S_ISREG(info.st_mode) else -1
+            result[rel] = [info.st_size, info.st_mtime_ns] if stat.S_ISREG(info.st_mode) else [-1, 0]
     return result
 
 
@@ -135,8 +139,8 @@ class DataCache:
                 raise DataError(f"The data archive was refused: {exc}") from exc
             download.unlink()
             files = _walk_files(data)
-            manifest = {"sha256": sha256, "files": files, "bytes": sum(s for s in files.values() if s > 0),
-                        "created": time.time()}
+            manifest = {"sha256": sha256, "files": files, "created": time.time(),
+                        "bytes": sum(size for size, _ in files.values() if size > 0)}
             with open(workdir / "entry" / MANIFEST, "w") as handle:
                 json.dump(manifest, handle)
             target = self._entry_dir(sha256)

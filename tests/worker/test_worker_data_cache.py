@@ -92,12 +92,13 @@ def test_eviction_lru_never_evicts_in_use(tmp_path):
     assert remaining == [keys[2]]
 
 
-def test_corrupted_entry_is_refetched(tmp_path):
+@pytest.mark.parametrize("tampered", ["tampered!", "bad!"], ids=["other size", "same size"])
+def test_corrupted_entry_is_refetched(tmp_path, tampered):
     data = tar_gz({"f.txt": b"good"})
     cache = DataCache(tmp_path / "cache", 100)
     with cache.lease(sha256(data), "u", file_fetcher(data)):
         pass
-    (tmp_path / "cache" / "entries" / sha256(data) / "data" / "f.txt").write_text("tampered!")
+    (tmp_path / "cache" / "entries" / sha256(data) / "data" / "f.txt").write_text(tampered)
     with cache.lease(sha256(data), "u", file_fetcher(data)) as entry:
         assert entry.fetched and (entry.path / "f.txt").read_text() == "good"
 
