@@ -98,6 +98,7 @@ class RunOutcome:
     vanished: bool = False
     cancelled: bool = False
     output_exceeded: bool = False
+    output_files_exceeded: bool = False
     peak_memory_bytes: int | None = None
     log: str = ""
     log_truncated: bool = False
@@ -106,19 +107,26 @@ class RunOutcome:
     @property
     def succeeded(self) -> bool:
         """Exit code 0 and nothing else went wrong."""
-        return (self.exit_code == 0 and not (self.timed_out or self.oom_killed or self.vanished
-                                             or self.cancelled or self.output_exceeded or self.error))
+        return (self.exit_code == 0 and not (self.timed_out or self.oom_killed or self.vanished or self.cancelled
+                                             or self.output_exceeded or self.output_files_exceeded or self.error))
 
 
-def directory_size(root: Path, limit: int | None = None) -> int:
-    """Bytes of regular files under ``root`` (links never followed); stops counting past ``limit``."""
+def directory_usage(root: Path, limit: int | None = None, max_entries: int | None = None) -> tuple[int, int]:
+    """``(bytes of regular files, entries of any kind)`` under ``root``, links never followed.
+
+    Counting stops as soon as the bytes pass ``limit`` or the entries pass ``max_entries``.
+    """
     total = 0
+    count = 0
     stack = [str(root)]
     while stack:
         current = stack.pop()
         try:
             with os.scandir(current) as entries:
                 for entry in entries:
+                    count += 1
+                    if max_entries is not None and count > max_entries:
+                        return total, count
                     try:
                         info = entry.stat(follow_symlinks=False)
                     except OSError:
@@ -128,10 +136,15 @@ def directory_size(root: Path, limit: int | None = None) -> int:
                     elif stat.S_ISREG(info.st_mode):
                         total += info.st_size
                         if limit is not None and total > limit:
-                            return total
+                            return total, count
         except OSError:
             continue
-    return total
+    return total, count
+
+
+def directory_size(root: Path, limit: int | None = None) -> int:
+    """Bytes of regular files under ``root`` (links never followed); stops counting past ``limit``."""
+    return directory_usage(root, limit)[0]
 
 
 def _read_logs(container: Any, log: CappedLog) -> None:
@@ -169,8 +182,11 @@ def _final_log(container: Any, followed: CappedLog, cap: int) -> CappedLog:
     (which saw every byte) is the one kept.
     """
     fresh = CappedLog(cap)
+    # After a flood only the end is missing: ask Docker for the last lines instead of re-reading
+    # its whole log file (up to 20 MB, seconds of work for the engine) just to keep the tail.
+    tail: int | str = max(1000, cap) if followed.truncated else "all"
     try:
-        for chunk in container.logs(stream=True, follow=False, stdout=True, stderr=True):
+        for chunk in container.logs(stream=True, follow=False, stdout=True, stderr=True, tail=tail):
             fresh.write(chunk)
     except (docker.errors.APIError, requests.RequestException, OSError, ValueError):
         return followed
@@ -195,11 +211,15 @@ def run_container(
     heartbeat_s: float = 5.0,
     output_dir: Path | None = None,
     output_max_bytes: int | None = None,
+    output_max_entries: int | None = None,
 ) -> RunOutcome:
     """Run a container created from ``create_kwargs`` and return how it ended.
 
     ``heartbeat(elapsed_s)`` is called every ``heartbeat_s`` seconds; returning ``False``
     cancels the run (the container is killed, :attr:`RunOutcome.cancelled` is set).
+    ``output_dir`` is watched while the container runs: past ``output_max_bytes`` of regular
+    files, or ``output_max_entries`` entries of any kind (empty files and directories cost
+    the host inodes and the collection time, not bytes), the container is killed.
     """
     outcome = RunOutcome()
     log = CappedLog(log_max_bytes)
@@ -234,13 +254,19 @@ def run_container(
             except docker.errors.NotFound:
                 outcome.vanished = True
                 break
-            except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
-                pass
+            except requests.exceptions.ReadTimeout:
+                pass  # still running: the wait's own timeout
+            except requests.exceptions.ConnectionError:
+                time.sleep(TICK_S)  # the engine is unreachable (restarting?): don't spin, keep the clock
             now = time.monotonic()
             if output_dir is not None and output_max_bytes is not None and now - last_output_check >= OUTPUT_CHECK_S:
                 last_output_check = now
-                if directory_size(output_dir, output_max_bytes) > output_max_bytes:
+                size, entries = directory_usage(output_dir, output_max_bytes, output_max_entries)
+                if size > output_max_bytes:
                     outcome.output_exceeded = True
+                    break
+                if output_max_entries is not None and entries > output_max_entries:
+                    outcome.output_files_exceeded = True
                     break
             if heartbeat is not None and now - last_beat >= heartbeat_s:
                 last_beat = now
@@ -276,10 +302,12 @@ def run_container(
         if (not outcome.oom_killed and outcome.exit_code == 137 and not outcome.timed_out and not outcome.cancelled
                 and memory_limit and peak[0] >= 0.9 * memory_limit):
             outcome.oom_killed = True
-        if output_dir is not None and output_max_bytes is not None and not outcome.output_exceeded:
-            size = directory_size(output_dir, output_max_bytes)
+        if (output_dir is not None and output_max_bytes is not None
+                and not (outcome.output_exceeded or outcome.output_files_exceeded)):
+            size, entries = directory_usage(output_dir, output_max_bytes, output_max_entries)
             # 153 = 128 + SIGXFSZ: a write hit the fsize ulimit, set to the output cap.
             outcome.output_exceeded = size > output_max_bytes or (outcome.exit_code == 153 and size >= output_max_bytes)
+            outcome.output_files_exceeded = output_max_entries is not None and entries > output_max_entries
         return outcome
     finally:
         if container is not None:

@@ -27,11 +27,17 @@ NOFILE = 4096
 
 #: gVisor (runsc) runs its Sentry and Gofer as host threads inside the container's pids
 #: cgroup; with a pids limit of 64 or 256 the sandbox cannot even start (exit code 2, no
-#: message). Under runsc the cgroup limit is therefore raised to at least this floor, plus
-#: the phase's own limit on top of gVisor's overhead. gVisor's processes are not host
-#: processes: a fork bomb inside it exhausts the Sentry's memory limit, not the host.
-RUNSC_PIDS_FLOOR = 1024
-RUNSC_PIDS_OVERHEAD = 768
+#: message). Under runsc the cgroup limit is therefore raised to at least this floor (or
+#: :data:`RUNSC_PIDS_PER_PID` host tasks per phase pid). With the (default) ptrace platform every
+#: sandboxed process also needs a host stub process in that cgroup: a fork bomb reaching the
+#: cgroup limit makes the Sentry panic ("creating stub process: resource temporarily
+#: unavailable", exit code 2). The phase's limit is therefore enforced inside gVisor by its own
+#: kernel as ``RLIMIT_NPROC`` (see :func:`container_kwargs`): forks and threads past it fail
+#: with EAGAIN, as under runc. Measured here: a fork bomb held at RLIMIT_NPROC 64 still made the
+#: Sentry panic with a host cgroup of 832 or 2048 and was contained (EAGAIN until the time
+#: limit) with 4096, for RLIMIT_NPROC up to 256; hence the floor and 16 host tasks per phase pid.
+RUNSC_PIDS_FLOOR = 4096
+RUNSC_PIDS_PER_PID = 16
 
 LABEL_SUBMISSION = "evalbox.submission"
 LABEL_WORKER = "evalbox.worker"
@@ -51,7 +57,7 @@ class BindMount:
 def effective_pids_limit(pids: int, runtime: str) -> int:
     """The cgroup pids limit to apply for a phase limit of ``pids`` under ``runtime``."""
     if runtime == "runsc":
-        return max(RUNSC_PIDS_FLOOR, pids + RUNSC_PIDS_OVERHEAD)
+        return max(RUNSC_PIDS_FLOOR, pids * RUNSC_PIDS_PER_PID)
     return pids
 
 
@@ -109,6 +115,11 @@ def container_kwargs(
         ],
         "log_config": LogConfig(type="json-file", config={"max-size": DOCKER_LOG_MAX_SIZE, "max-file": "1"}),
     }
+    if config.runtime == "runsc":
+        # gVisor's kernel counts the sandbox's own tasks (processes and threads) against
+        # RLIMIT_NPROC. Not under runc: there the limit would count every process of the
+        # sandbox uid on the host, across concurrent containers; the pids cgroup does the job.
+        kwargs["ulimits"].append(Ulimit(name="nproc", soft=limits.pids, hard=limits.pids))
     if limits.gpus > 0:
         ids = list(gpu_ids or [])
         if len(ids) < limits.gpus:

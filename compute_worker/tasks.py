@@ -255,6 +255,8 @@ class Job:
         try:
             lease = cache.lease(sha256, url, self.fetcher)
             entry = lease.__enter__()
+            logger.info("submission %s: %s data %s (%s)", self.request.submission_id, name, sha256[:12],
+                        "fetched and extracted" if entry.fetched else "from the cache")
         except SubmissionGone:
             raise
         except DataError as exc:
@@ -298,7 +300,10 @@ class Job:
                     image = self._resolve(request.image, participant=True)
                     self._reap_previous()
                 self.result["image_digest"] = image.digest
-                self.result["image_labels"] = dict(list(image.labels.items())[:100])
+                # Bounded like the site bounds them: a label may be megabytes long, and a result
+                # body the site refuses (413) would leave the submission without a result.
+                self.result["image_labels"] = {key[:200]: value[:1000]
+                                               for key, value in list(image.labels.items())[:100]}
                 self.participant = self._run_participant(image, input_dir, work, predictions)
             else:
                 with self.timed("fetch_input"):
@@ -375,6 +380,9 @@ class Job:
         if outcome.oom_killed:
             return Failure(reason or FailureReason.OUT_OF_MEMORY,
                            f"{who} ran out of memory (limit {limits.memory_mb} MB) and was killed.")
+        if outcome.output_files_exceeded:
+            return Failure(reason or FailureReason.OUTPUT_TOO_LARGE,
+                           f"{who} wrote more than {outputs.MAX_OUTPUT_FILES} files and directories to /mnt/out.")
         if outcome.output_exceeded:
             return Failure(reason or FailureReason.OUTPUT_TOO_LARGE,
                            f"{who} wrote more than the output cap of {limits.output_max_mb} MB."
@@ -413,7 +421,7 @@ class Job:
                     self.docker_client(), kwargs, time_limit_s=limits.time_limit_s,
                     log_max_bytes=limits.log_max_kb * 1024, heartbeat=self.heartbeat(Status.RUNNING, "Running"),
                     heartbeat_s=config.heartbeat_s, output_dir=out_dir,
-                    output_max_bytes=limits.output_max_mb * (1 << 20))
+                    output_max_bytes=limits.output_max_mb * (1 << 20), output_max_entries=outputs.MAX_OUTPUT_FILES)
         finally:
             slot.__exit__(None, None, None)
         self.participant = outcome

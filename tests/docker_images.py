@@ -66,7 +66,9 @@ def build_from_files(tag: str, dockerfile: str, files: dict[str, tuple[bytes, in
             _add_bytes(tar, name, data, mode)
     buffer.seek(0)
     client = _client()
-    client.images.build(fileobj=buffer, custom_context=True, tag=tag, rm=True, forcerm=True, pull=False)
+    # No network for RUN steps: nothing is downloaded, and builds then work even without docker0.
+    client.images.build(fileobj=buffer, custom_context=True, tag=tag, rm=True, forcerm=True, pull=False,
+                        network_mode="none")
     return tag
 
 
@@ -84,12 +86,14 @@ def busybox_image() -> str:
     return BUSYBOX_TAG
 
 
-def busybox_script_image(name: str, script: str, labels: dict[str, str] | None = None) -> str:
+def busybox_script_image(name: str, script: str, labels: dict[str, str] | None = None,
+                         base: str | None = None) -> str:
     """An image running ``script`` with busybox ``sh``; returns ``evalbox-test/<name>:<hash>``.
 
-    The tag includes a hash of the script, so changing a script rebuilds its image.
+    The tag includes a hash of the script, so changing a script rebuilds its image. ``base``
+    is an image built on :func:`busybox_image` (the default) that adds files, e.g. test tools.
     """
-    base = busybox_image()
+    base = base or busybox_image()
     label_lines = "".join(f'LABEL "{k}"="{v}"\n' for k, v in (labels or {}).items())
     dockerfile = f'FROM {base}\nCOPY run.sh /run.sh\n{label_lines}CMD ["/bin/sh", "/run.sh"]\n'
     digest = hashlib.sha256((dockerfile + script).encode()).hexdigest()[:12]

@@ -46,7 +46,7 @@ def test_no_network_only_loopback(docker_client, worker_config, busybox, stub_si
 echo "ifaces: $(ls /sys/class/net | tr '\\n' ' ')"
 if nc -w 2 {gateway} {port} </dev/null; then echo "tcp-gateway: connected"; else echo "tcp-gateway: failed"; fi
 if nc -w 2 127.0.0.1 {port} </dev/null; then echo "tcp-loopback: connected"; else echo "tcp-loopback: failed"; fi
-if nslookup localhost.localdomain 2>/dev/null | grep -q Address; then echo "dns: ok"; else echo "dns: failed"; fi
+if nslookup evalbox.test 127.0.0.1 2>/dev/null | grep -q Address; then echo "dns: ok"; else echo "dns: failed"; fi
 """)
     assert outcome.exit_code == 0, outcome
     assert "ifaces: lo \n" in outcome.log
