@@ -29,6 +29,8 @@ logger = logging.getLogger(__name__)
 
 #: The wait loop's tick: how often the time limit, output size and heartbeat are checked.
 TICK_S = 0.5
+#: Peak memory is sampled only for runs longer than this (see :func:`_sample_memory`).
+STATS_DELAY_S = 1.0
 #: How often the output directory's size is measured while the container runs.
 OUTPUT_CHECK_S = 1.0
 
@@ -159,8 +161,12 @@ def _sample_memory(container: Any, peak: list[int], stop: threading.Event) -> No
     """Record the highest memory usage the stats stream reports (cgroup v1 ``max_usage``).
 
     The stream sends a sample about every second and never ends by itself for a stopped
-    container: the loop ends on ``stop`` or an empty sample.
+    container: the loop ends on ``stop`` or an empty sample. It is opened only once the
+    container has run for :data:`STATS_DELAY_S`: a quicker run would get no sample anyway, and
+    the stats request costs the engine CPU that quick submissions compete for.
     """
+    if stop.wait(STATS_DELAY_S):
+        return
     try:
         for sample in container.stats(stream=True, decode=True):
             memory = sample.get("memory_stats") or {}
