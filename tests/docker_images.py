@@ -8,8 +8,8 @@ normalized reference ``docker.io/evalbox-test/<name>:latest`` resolves to the lo
   symlinks in ``/bin``.
 - :func:`busybox_script_image`: that image plus one shell script as its command; cheap, so
   security tests can build one image per attack.
-- :func:`python_image`: a Debian bookworm minbase rootfs with ``python3-minimal`` made by
-  ``debootstrap`` and ``docker import``-ed; the rootfs tarball is cached per machine.
+- :func:`python_image`: the examples' Debian bookworm Python base image (built once per
+  machine by ``examples/base-images/build.sh``).
 - :func:`scoring_image`: a busybox scorer writing ``/mnt/out/scores.json``.
 """
 
@@ -18,22 +18,20 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import shutil
-import subprocess
+import sys
 import tarfile
-import tempfile
 import threading
 from pathlib import Path
 
 import docker
 import docker.errors
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
+import build_images  # noqa: E402  (examples/ is a folder of scripts, not a package)
+
 BUSYBOX_BINARY = Path(os.environ.get("EVALBOX_TEST_BUSYBOX", "/bin/busybox"))
-ROOTFS_CACHE_DIR = Path(os.environ.get("EVALBOX_ROOTFS_CACHE", "/var/cache/evalbox"))
-DEBIAN_MIRROR = os.environ.get("EVALBOX_DEBIAN_MIRROR", "http://deb.debian.org/debian")
 PREFIX = "evalbox-test"
 BUSYBOX_TAG = f"{PREFIX}/busybox:latest"
-PYTHON_TAG = f"{PREFIX}/python:latest"
 
 _lock = threading.Lock()
 
@@ -122,35 +120,12 @@ def scoring_image(name: str = "scorer", script: str | None = None) -> str:
     return busybox_script_image(name, script or default)
 
 
-def _debootstrap_tarball() -> Path:
-    """The cached bookworm minbase + python3-minimal rootfs tarball (built once per machine)."""
-    ROOTFS_CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    tarball = ROOTFS_CACHE_DIR / "bookworm-python3-minimal.tar"
-    if tarball.exists():
-        return tarball
-    with tempfile.TemporaryDirectory(dir=ROOTFS_CACHE_DIR) as tmp:
-        root = Path(tmp) / "rootfs"
-        subprocess.run(
-            ["debootstrap", "--variant=minbase", "--include=python3-minimal", "bookworm", str(root), DEBIAN_MIRROR],
-            check=True, stdout=subprocess.DEVNULL,
-        )
-        for cache in ("var/cache/apt/archives", "var/lib/apt/lists"):
-            shutil.rmtree(root / cache, ignore_errors=True)
-        partial = Path(tmp) / "rootfs.tar"
-        subprocess.run(["tar", "-C", str(root), "--numeric-owner", "-cf", str(partial), "."], check=True)
-        os.replace(partial, tarball)
-    return tarball
-
-
 def python_image() -> str:
-    """A Debian bookworm image with ``python3`` (debootstrap + docker import); returns its tag."""
+    """The examples' Debian bookworm Python base image, made from Debian packages by
+    ``examples/base-images/build.sh`` (debootstrap + docker import, rootfs cached per machine)."""
     with _lock:
-        client = _client()
-        if not _exists(client, PYTHON_TAG):
-            tarball = _debootstrap_tarball()
-            client.api.import_image_from_file(str(tarball), repository=f"{PREFIX}/python", tag="latest",
-                                              changes=['CMD ["/usr/bin/python3"]'])
-    return PYTHON_TAG
+        build_images.ensure_base_images(_client(), {"python": build_images.PYTHON_BASE})
+    return build_images.PYTHON_BASE
 
 
 if __name__ == "__main__":  # pragma: no cover - manual helper
