@@ -210,7 +210,7 @@ def scratch_site(*, gunicorn_workers: int = 2, threads: int = 8) -> Iterator[Sit
     port = free_port()
     queue = unique_name("bench")
     env = {
-        "DATABASE_URL": f"{PG_URL}/{database}", "DJANGO_SETTINGS_MODULE": "competition.settings",
+        "DATABASE_URL": f"{PG_URL}/{database}", "DJANGO_SETTINGS_MODULE": "competition.project.settings",
         "EVALBOX_SITE_URL": f"http://127.0.0.1:{port}", "CELERY_BROKER_URL": AMQP_URL,
         "EVALBOX_VAR_DIR": str(ROOT / "var"), "EVALBOX_MEDIA_ROOT": str(tmp / "media"),
         "EVALBOX_LOG_LEVEL": "WARNING", "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
@@ -221,7 +221,7 @@ def scratch_site(*, gunicorn_workers: int = 2, threads: int = 8) -> Iterator[Sit
         _setup_django(env)
         with open(tmp / "gunicorn.log", "wb") as out:
             site.process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "competition.wsgi", "-b", f"127.0.0.1:{port}",
+                [sys.executable, "-m", "gunicorn", "competition.project.wsgi", "-b", f"127.0.0.1:{port}",
                  "-w", str(gunicorn_workers), "-k", "gthread", "--threads", str(threads), "--timeout", "120",
                  "--access-logfile", str(tmp / "access.log")],
                 cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)

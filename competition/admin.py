@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import admin, messages
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from .dispatch import dispatch_on_commit
+from .actions import cancel_submission, rerun_submission
 from .forms import PhaseForm
 from .models import ApiToken, Competition, LeaderboardColumn, Participant, Phase, Submission
-from .transitions import TransitionRefused, cancel, locked, rerun
+from .transitions import TransitionRefused
 
 
 @admin.register(Competition)
@@ -66,6 +67,23 @@ class ParticipantAdmin(admin.ModelAdmin):
         queryset.update(status=Participant.DENIED)
 
 
+def _each(queryset: QuerySet[Submission], action: Callable[[int], Submission]) -> tuple[int, int]:
+    """Apply ``action`` to every selected submission; ``(done, refused by the state machine)``."""
+    done = refused = 0
+    for pk in queryset.values_list("pk", flat=True):
+        try:
+            action(pk)
+            done += 1
+        except (TransitionRefused, Submission.DoesNotExist):
+            refused += 1
+    return done, refused
+
+
+def _summary(done: int, verb: str, refused: int) -> str:
+    text = f"{done} submission(s) {verb}."
+    return text + (f" {refused} could not be, in their current state." if refused else "")
+
+
 @admin.register(Submission)
 class SubmissionAdmin(admin.ModelAdmin):
     list_display = ("id", "participant", "phase", "status", "failure_reason", "image", "attempt",
@@ -81,24 +99,14 @@ class SubmissionAdmin(admin.ModelAdmin):
     @admin.action(description="Cancel the selected submissions")
     def cancel_submissions(self, request: HttpRequest, queryset: QuerySet[Submission]) -> None:
         """Cancel every non-final selected submission."""
-        done = 0
-        for pk in queryset.values_list("pk", flat=True):
-            try:
-                locked(pk, None, cancel)
-                done += 1
-            except (TransitionRefused, Submission.DoesNotExist):
-                continue
-        self.message_user(request, f"{done} submission(s) cancelled.", messages.SUCCESS)
+        done, refused = _each(queryset, cancel_submission)
+        self.message_user(request, _summary(done, "cancelled", refused), messages.SUCCESS)
 
     @admin.action(description="Rerun the selected submissions (new attempt)")
     def rerun_submissions(self, request: HttpRequest, queryset: QuerySet[Submission]) -> None:
         """Start a new attempt of every selected submission."""
-        pks = list(queryset.values_list("pk", flat=True))
-        for pk in pks:
-            with transaction.atomic():
-                locked(pk, None, rerun)
-                dispatch_on_commit(pk)
-        self.message_user(request, f"{len(pks)} submission(s) sent again.", messages.SUCCESS)
+        done, refused = _each(queryset, rerun_submission)
+        self.message_user(request, _summary(done, "sent again", refused), messages.SUCCESS)
 
 
 @admin.register(ApiToken)

@@ -14,17 +14,19 @@ import contextlib
 import logging
 import threading
 
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from kombu import Connection, Exchange, Queue
+from kombu import Connection
 
 from compute_worker import protocol
-from compute_worker.protocol import Limits, RunRequest, Status, broker_transport_options, queue_arguments
+from compute_worker.protocol import Limits, RunRequest, Status
+from compute_worker.protocol.transport import broker_transport_options, compute_queue, prepare_broker
 
-from .celery import app
 from .models import Submission
+from .transitions import TransitionRefused, locked, mark_queued
 
 logger = logging.getLogger(__name__)
 
@@ -73,17 +75,10 @@ def build_run_request(submission: Submission, token: str) -> RunRequest:
     )
 
 
-def compute_queue(name: str, broker_url: str | None = None) -> Queue:
-    """The compute queue ``name`` as the workers declare it (quorum arguments on AMQP only)."""
-    arguments = queue_arguments(broker_url or settings.CELERY_BROKER_URL)
-    return Queue(
-        name, Exchange(name, type="direct", durable=True), routing_key=name, durable=True, queue_arguments=arguments
-    )
-
-
 def broker_connection() -> Connection:
     """A new connection to ``CELERY_BROKER_URL`` with a short timeout (read at call time)."""
     url = settings.CELERY_BROKER_URL
+    prepare_broker(url, settings.EVALBOX_BROKER_DIR)
     return Connection(
         url,
         connect_timeout=settings.CELERY_BROKER_CONNECTION_TIMEOUT,
@@ -136,10 +131,10 @@ def send_run_request(request: RunRequest, queue_name: str) -> None:
         try:
             # Declare the queue on every send: it may have been deleted since the last one.
             connection.declared_entities.clear()
-            app.send_task(
+            current_app.send_task(
                 protocol.TASK_NAME,
                 kwargs=request.to_kwargs(),
-                queue=compute_queue(queue_name),
+                queue=compute_queue(queue_name, settings.CELERY_BROKER_URL),
                 connection=connection,
                 retry=False,
                 delivery_mode=2,
@@ -180,11 +175,12 @@ def dispatch(submission_id: int) -> bool:
     except Exception:  # any broker or network error: the sweep retries later
         logger.warning("Dispatch of submission %s failed; it stays SUBMITTED", submission_id, exc_info=True)
         return False
-    updated = Submission.objects.filter(pk=submission_id, status=Status.SUBMITTED.value).update(
-        status=Status.QUEUED.value, queued_at=timezone.now()
-    )
     logger.info("Submission %s sent to queue %s", submission_id, submission.phase.competition.queue_name)
-    return bool(updated)
+    try:
+        locked(submission_id, None, mark_queued)
+    except (TransitionRefused, Submission.DoesNotExist):
+        return False  # a quick worker already reported RUNNING, or the submission was cancelled
+    return True
 
 
 def dispatch_on_commit(submission_id: int) -> None:

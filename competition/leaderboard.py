@@ -17,7 +17,7 @@ from django.db.models.functions import RowNumber
 from compute_worker.protocol import Status
 
 from .models import LeaderboardColumn, Phase, Submission
-from .serializers import leaderboard_json
+from .serializers import iso_time, rounded
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,28 @@ def leaderboard(phase: Phase) -> Leaderboard:
     ranking = next((column for column in columns if column.ranks), None)
     rows = best_submissions(phase, ranking) if ranking else []
     return Leaderboard(phase=phase, columns=columns, rows=rows)
+
+
+def leaderboard_json(board: Leaderboard) -> dict[str, Any]:
+    """A phase's leaderboard: declared columns and one row per participant (best submission)."""
+    return {
+        "phase": board.phase.pk,
+        "phase_name": board.phase.name,
+        "columns": [
+            {"key": c.key, "label": c.label, "sorting": c.sorting, "precision": c.precision, "ranks": c.ranks}
+            for c in board.columns
+        ],
+        "rows": [
+            {
+                "rank": rank,
+                "participant": submission.participant.user.get_username(),
+                "submission_id": submission.pk,
+                "created": iso_time(submission.created),
+                "scores": {c.key: rounded(submission.scores.get(c.key), c) for c in board.columns},
+            }
+            for rank, submission in enumerate(board.rows, start=1)
+        ],
+    }
 
 
 def leaderboard_for_phase(phase: Phase) -> dict[str, Any]:

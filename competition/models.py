@@ -11,7 +11,10 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.utils import timezone
 
-from compute_worker.protocol import DEFAULT_QUEUE, FAILURE_LABELS, FailureReason, ProtocolError, Status, parse_reference
+from compute_worker.protocol import FailureReason, ProtocolError, Status, parse_reference
+from compute_worker.protocol.transport import DEFAULT_QUEUE
+
+from .failures import FAILURE_LABELS
 
 _QUEUE_NAME = RegexValidator(r"^[A-Za-z0-9_.-]{1,100}$", "Use letters, digits, '.', '_' and '-'.")
 

@@ -19,12 +19,11 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Any
 
+from celery import current_app
 from django.conf import settings
 from kombu import Connection
 
-from compute_worker.protocol import broker_transport_options, is_amqp
-
-from .celery import app
+from compute_worker.protocol.transport import broker_transport_options, is_amqp
 
 logger = logging.getLogger(__name__)
 
@@ -105,7 +104,7 @@ def _inspect(command: str) -> dict[str, Any]:
     """
     with _connection(settings.CELERY_BROKER_URL) as connection:
         connection.ensure_connection(max_retries=0)
-        mailbox = app.control.mailbox(connection)  # a bound copy: the change below stays local
+        mailbox = current_app.control.mailbox(connection)  # a bound copy: the change below stays local
         mailbox._producer_pool = None
         replies = mailbox._broadcast(command, {}, reply=True, timeout=TIMEOUT_S) or []
     merged: dict[str, Any] = {}

@@ -12,11 +12,10 @@ from datetime import UTC, datetime
 
 from django.utils import timezone
 
-from compute_worker.protocol import FailureReason
-
+from .failures import PLATFORM_FAILURES
 from .models import Participant, Phase, Submission
 
-_NOT_COUNTED = [FailureReason.WORKER_LOST.value, FailureReason.WORKER_ERROR.value]
+_NOT_COUNTED = sorted(reason.value for reason in PLATFORM_FAILURES)
 
 
 def lock_participant(participant_id: int) -> Participant:

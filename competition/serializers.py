@@ -7,15 +7,13 @@ Callers load ``phase__columns`` (prefetch), ``phase__competition`` and ``partici
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .models import LeaderboardColumn, Submission
 
-if TYPE_CHECKING:
-    from .leaderboard import Leaderboard
 
-
-def _time(value: datetime | None) -> str | None:
+def iso_time(value: datetime | None) -> str | None:
+    """An ISO 8601 time stamp, or ``None``."""
     return value.isoformat() if value else None
 
 
@@ -48,11 +46,11 @@ def submission_json(submission: Submission, *, organizer: bool) -> dict[str, Any
         "phase": phase.pk,
         "phase_name": phase.name,
         "participant": submission.participant.user.get_username(),
-        "created": _time(submission.created),
-        "queued_at": _time(submission.queued_at),
-        "started_at": _time(submission.started_at),
-        "scoring_at": _time(submission.scoring_at),
-        "finished_at": _time(submission.finished_at),
+        "created": iso_time(submission.created),
+        "queued_at": iso_time(submission.queued_at),
+        "started_at": iso_time(submission.started_at),
+        "scoring_at": iso_time(submission.scoring_at),
+        "finished_at": iso_time(submission.finished_at),
         "elapsed_s": submission.elapsed_s,
         "time_limit_s": phase.time_limit_s,
         "status_message": submission.status_message,
@@ -65,26 +63,4 @@ def submission_json(submission: Submission, *, organizer: bool) -> dict[str, Any
         "scores": declared_scores(submission),
         "logs": {"participant": submission.participant_log, "scoring": submission.scoring_log} if show_logs else None,
         "can_cancel": not submission.is_final,
-    }
-
-
-def leaderboard_json(board: Leaderboard) -> dict[str, Any]:
-    """A phase's leaderboard: declared columns and one row per participant (best submission)."""
-    return {
-        "phase": board.phase.pk,
-        "phase_name": board.phase.name,
-        "columns": [
-            {"key": c.key, "label": c.label, "sorting": c.sorting, "precision": c.precision, "ranks": c.ranks}
-            for c in board.columns
-        ],
-        "rows": [
-            {
-                "rank": rank,
-                "participant": submission.participant.user.get_username(),
-                "submission_id": submission.pk,
-                "created": _time(submission.created),
-                "scores": {c.key: rounded(submission.scores.get(c.key), c) for c in board.columns},
-            }
-            for rank, submission in enumerate(board.rows, start=1)
-        ],
     }

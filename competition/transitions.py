@@ -1,9 +1,12 @@
-"""The submission state machine: worker reports, cancel and rerun, each under a row lock.
+"""The submission state machine: the only code that writes a submission's ``status``.
 
-Rules (DESIGN.md section 4): only forward transitions
-(:func:`compute_worker.protocol.is_forward_transition`); a report repeating the current state is
-a no-op (for a status report, a heartbeat); anything reported on a final submission, or going
-backwards, is refused with :class:`TransitionRefused` (HTTP 409) and changes nothing.
+Every move is an :class:`~compute_worker.protocol.Action` checked against the contract's one
+table (:data:`compute_worker.protocol.TRANSITIONS`) on the row-locked submission: the site's
+dispatch (queue), a worker's reports (start, score, finish, fail), the sweep (fail), people
+(cancel, rerun). A move the table does not allow raises :class:`TransitionRefused` (HTTP 409)
+and changes nothing. Two repeats are not moves: a status report of the current state is a
+heartbeat, and a result equal to the final state already reached is a no-op (reports are
+retried, so they must be idempotent).
 """
 
 from __future__ import annotations
@@ -14,12 +17,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from compute_worker.protocol import (
+    REPORTED_ACTIONS,
+    Action,
     FailureReason,
     LogReport,
     ResultReport,
     Status,
     StatusReport,
-    is_forward_transition,
+    next_status,
 )
 
 from .auth import token_matches
@@ -27,14 +32,34 @@ from .models import Submission
 
 
 class TransitionRefused(Exception):
-    """The report does not fit the submission's current state (HTTP 409)."""
+    """The move does not fit the submission's current state (HTTP 409)."""
 
 
 class InvalidToken(Exception):
     """The worker token does not belong to the submission's current attempt (HTTP 401)."""
 
 
-_STARTED_FIELD = {Status.RUNNING: "started_at", Status.SCORING: "scoring_at"}
+#: The time stamp each state records when it is entered.
+_ENTERED_FIELD = {Status.QUEUED: "queued_at", Status.RUNNING: "started_at", Status.SCORING: "scoring_at",
+                  Status.FINISHED: "finished_at", Status.FAILED: "finished_at", Status.CANCELLED: "finished_at"}
+
+#: What a new attempt clears (rerun).
+_ATTEMPT_TEXTS = ("status_message", "failure_reason", "failure_message", "image_digest", "participant_log",
+                  "scoring_log")
+_ATTEMPT_NULLS = ("queued_at", "started_at", "scoring_at", "finished_at", "last_heartbeat", "exit_code",
+                  "duration_s", "peak_memory_bytes", "rank_score")
+
+
+_VERBS = {Action.QUEUE: "be queued", Action.START: "start running", Action.SCORE: "start scoring",
+          Action.FINISH: "finish", Action.FAIL: "fail", Action.CANCEL: "be cancelled",
+          Action.RERUN: "be rerun before it ends"}
+
+
+def refusal(current: Status, action: Action) -> str:
+    """Why ``action`` is refused in ``current``, in words for the API's 409 and the pages."""
+    if current.is_final and action is not Action.RERUN:
+        return f"The submission is already {current.value}."
+    return f"The submission is {current.value}: it cannot {_VERBS[action]}."
 
 
 def locked(submission_id: int, token: str | None, apply: Callable[[Submission], None]) -> Submission:
@@ -52,44 +77,54 @@ def locked(submission_id: int, token: str | None, apply: Callable[[Submission], 
         return submission
 
 
-def _refuse_final(submission: Submission) -> None:
-    if submission.is_final:
-        raise TransitionRefused(f"The submission is already {submission.status}.")
+def _move(submission: Submission, action: Action) -> Status:
+    """Set the status ``action`` leads to (and its time stamp), unsaved; refuse a move off the table."""
+    current = submission.status_enum
+    target = next_status(current, action)
+    if target is None:
+        raise TransitionRefused(refusal(current, action))
+    submission.status = target.value
+    if target in _ENTERED_FIELD:
+        setattr(submission, _ENTERED_FIELD[target], timezone.now())
+    return target
+
+
+def mark_queued(submission: Submission) -> None:
+    """SUBMITTED -> QUEUED once the broker confirmed the task (the dispatch's move)."""
+    _move(submission, Action.QUEUE)
+    submission.save(update_fields=["status", "queued_at"])
 
 
 def apply_status(submission: Submission, report: StatusReport) -> None:
-    """Enter RUNNING/SCORING, or record a heartbeat when the status is unchanged."""
-    _refuse_final(submission)
-    now = timezone.now()
-    current = submission.status_enum
-    if report.status != current:
-        if not is_forward_transition(current, report.status):
-            raise TransitionRefused(f"The submission is {current.value}; it cannot go back to {report.status.value}.")
-        submission.status = report.status.value
-        setattr(submission, _STARTED_FIELD[report.status], now)
-    submission.last_heartbeat = now
+    """A worker entered RUNNING or SCORING, or (same status again) sent a heartbeat."""
+    if submission.status_enum is not report.status:  # else a heartbeat (reports are never final)
+        _move(submission, REPORTED_ACTIONS[report.status])
+    submission.last_heartbeat = timezone.now()
     submission.elapsed_s = report.elapsed_s
     submission.status_message = report.message
     submission.save()
 
 
 def apply_logs(submission: Submission, report: LogReport) -> None:
-    """Store the latest logs of a running container."""
-    _refuse_final(submission)
+    """Store the latest logs of a running container (refused once the submission is final)."""
+    if submission.is_final:
+        raise TransitionRefused(f"The submission is already {submission.status}.")
     setattr(submission, f"{report.stream}_log", report.text)
     submission.last_heartbeat = timezone.now()
     submission.save(update_fields=[f"{report.stream}_log", "last_heartbeat"])
 
 
 def apply_result(submission: Submission, report: ResultReport) -> None:
-    """Finish the submission; a repeat of the result it already has is a no-op.
+    """Finish or fail the submission; a repeat of the result it already has is a no-op.
 
     A FINISHED result must carry the ranking column's key, otherwise the submission FAILS with
     a scoring error naming the column.
     """
     if submission.is_final and submission.status == report.status.value:
         return
-    _refuse_final(submission)
+    action = REPORTED_ACTIONS[report.status]
+    if next_status(submission.status_enum, action) is None:
+        raise TransitionRefused(refusal(submission.status_enum, action))
     submission.image_digest = report.image_digest
     submission.image_labels = report.image_labels
     submission.exit_code = report.exit_code
@@ -98,63 +133,53 @@ def apply_result(submission: Submission, report: ResultReport) -> None:
     submission.participant_log = report.participant_log or submission.participant_log
     submission.scoring_log = report.scoring_log or submission.scoring_log
     submission.timings = report.timings
-    if report.status is Status.FINISHED:
-        ranking = submission.phase.ranking_column
-        if ranking is not None and ranking.key not in report.scores:
-            _fail(submission, FailureReason.SCORING_ERROR, f"scores.json lacks the ranking column '{ranking.key}'")
-            return
-        submission.scores = report.scores
-        submission.rank_score = report.scores[ranking.key] if ranking is not None else None
-        _finish(submission, Status.FINISHED)
-    else:
-        _fail(submission, report.failure_reason or FailureReason.WORKER_ERROR, report.failure_message)
+    if report.status is Status.FAILED:
+        fail(submission, report.failure_reason or FailureReason.WORKER_ERROR, report.failure_message)
+        return
+    ranking = submission.phase.ranking_column
+    if ranking is not None and ranking.key not in report.scores:
+        fail(submission, FailureReason.SCORING_ERROR, f"scores.json lacks the ranking column '{ranking.key}'")
+        return
+    _move(submission, Action.FINISH)
+    submission.scores = report.scores
+    submission.rank_score = report.scores[ranking.key] if ranking is not None else None
+    submission.status_message = ""  # the progress message of the last step is over
+    submission.save()
 
 
 def fail(submission: Submission, reason: FailureReason, message: str) -> None:
-    """Mark a non-final submission FAILED (the sweep's worker-lost path)."""
-    _refuse_final(submission)
-    _fail(submission, reason, message)
+    """Mark a non-final submission FAILED with ``reason`` (a worker's result, or the sweep)."""
+    _move(submission, Action.FAIL)
+    submission.failure_reason = reason.value
+    submission.failure_message = message
+    submission.scores = {}
+    submission.rank_score = None
+    submission.status_message = ""
+    submission.save()
 
 
 def cancel(submission: Submission) -> None:
     """Cancel a non-final submission; its worker learns it from the 409 on its next report."""
-    _refuse_final(submission)
-    _finish(submission, Status.CANCELLED, status_message="Cancelled.")
+    _move(submission, Action.CANCEL)
+    submission.status_message = "Cancelled."
+    submission.save()
 
 
 def rerun(submission: Submission) -> None:
-    """Start a new attempt: results cleared, attempt + 1, back to SUBMITTED with a new token.
+    """Start a new attempt of a final submission: results cleared, attempt + 1, SUBMITTED, new token.
 
-    The only backward move, reserved to organizers; reports from the previous attempt are
-    refused (401) because the token changes. The caller dispatches after commit.
+    Reports from the previous attempt are refused (401) because the token changes. The caller
+    dispatches after commit (:func:`competition.actions.rerun_submission`).
     """
-    submission.status = Status.SUBMITTED.value
+    _move(submission, Action.RERUN)
     submission.attempt += 1
     submission.new_token()
-    for name in ("status_message", "failure_reason", "failure_message", "image_digest",
-                 "participant_log", "scoring_log"):
+    for name in _ATTEMPT_TEXTS:
         setattr(submission, name, "")
-    for name in ("queued_at", "started_at", "scoring_at", "finished_at", "last_heartbeat", "exit_code",
-                 "duration_s", "peak_memory_bytes", "rank_score"):
+    for name in _ATTEMPT_NULLS:
         setattr(submission, name, None)
     submission.scores, submission.timings, submission.image_labels = {}, {}, {}
     submission.elapsed_s = 0.0
     submission.dispatch_attempts = 0
     submission.dispatched_at = timezone.now()  # the sweep leaves it to the dispatch after commit
     submission.save()
-
-
-def _fail(submission: Submission, reason: FailureReason, message: str) -> None:
-    submission.failure_reason = reason.value
-    submission.failure_message = message
-    submission.scores = {}
-    submission.rank_score = None
-    _finish(submission, Status.FAILED)
-
-
-def _finish(submission: Submission, status: Status, status_message: str = "") -> None:
-    submission.status = status.value
-    submission.finished_at = timezone.now()
-    submission.status_message = status_message  # the progress message of the last step is over
-    submission.save()
-

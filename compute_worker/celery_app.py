@@ -2,7 +2,7 @@
 
 Reliability settings (DESIGN.md section 7): late acknowledgement, rejection when the worker
 process dies, prefetch 1, JSON only. On an AMQP broker every compute queue is a durable
-RabbitMQ quorum queue declared with :data:`protocol.QUEUE_ARGUMENTS` (``x-delivery-limit``);
+RabbitMQ quorum queue declared by :func:`protocol.transport.compute_queue` (``x-delivery-limit``);
 quorum queues do not support global QoS, which Celery 5.5+ detects
 (``worker_detect_quorum_queues``, on by default and set explicitly here) and then applies the
 prefetch limit per consumer.
@@ -17,11 +17,10 @@ from typing import Any
 
 from celery import Celery, Task
 from celery.signals import worker_init
-from kombu import Exchange, Queue
 
 from . import protocol
 from .config import ConfigError, WorkerConfig
-from .protocol import broker_transport_options, queue_arguments
+from .protocol.transport import broker_transport_options, compute_queue, prepare_broker
 
 logger = logging.getLogger(__name__)
 
@@ -30,20 +29,14 @@ logger = logging.getLogger(__name__)
 DEFAULT_TASK_TIME_LIMIT_S = 8 * 24 * 3600
 
 
-def compute_queues(names: tuple[str, ...] | list[str], broker_url: str) -> list[Queue]:
-    """The durable compute queues; quorum queues with a delivery limit on AMQP brokers."""
-    arguments = queue_arguments(broker_url)
-    return [Queue(name, Exchange(name, type="direct", durable=True), routing_key=name, durable=True,
-                  queue_arguments=arguments) for name in names]
-
-
 def configure(app: Celery, config: WorkerConfig) -> None:
     """Apply the worker's settings to ``app``."""
+    prepare_broker(config.broker_url, config.broker_dir)
     app.conf.update(
         broker_url=config.broker_url,
         broker_transport_options=broker_transport_options(config.broker_url, config.broker_dir),
         broker_connection_retry_on_startup=True,
-        task_queues=compute_queues(config.queues, config.broker_url),
+        task_queues=[compute_queue(name, config.broker_url) for name in config.queues],
         task_default_queue=config.queues[0],
         task_default_exchange=config.queues[0],
         task_default_routing_key=config.queues[0],

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import protocol
+from .protocol import transport
 
 PULL_POLICIES = ("always", "if-not-present", "never")
 RUNTIMES = ("runc", "runsc")
@@ -84,7 +84,7 @@ class WorkerConfig:
     broker_url: str = "filesystem://"
     broker_dir: str = "var/broker"
     site_url: str = ""
-    queues: tuple[str, ...] = (protocol.DEFAULT_QUEUE,)
+    queues: tuple[str, ...] = (transport.DEFAULT_QUEUE,)
     concurrency: int = 1
     gpus: tuple[str, ...] = ()
     data_cache_dir: str = "var/worker/cache"
@@ -123,7 +123,7 @@ class WorkerConfig:
         for gpu in gpus:
             if not gpu.replace("-", "").isalnum():
                 raise ConfigError(f"EVALBOX_GPUS: {gpu!r} is not a GPU id (use indexes like 0,1 or UUIDs).")
-        queues = _list(env, "EVALBOX_QUEUES", (protocol.DEFAULT_QUEUE,))
+        queues = _list(env, "EVALBOX_QUEUES", (transport.DEFAULT_QUEUE,))
         for queue in queues:
             if not all(c.isalnum() or c in "-_.:" for c in queue):
                 raise ConfigError(f"EVALBOX_QUEUES: {queue!r} is not a valid queue name.")

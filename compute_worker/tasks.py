@@ -28,7 +28,7 @@ import requests
 from . import archives, gpu, images, outputs, protocol, runner, sandbox
 from .config import WorkerConfig
 from .data_cache import DataCache, DataError
-from .protocol import FailureReason, ResultReport, Status, StatusReport
+from .protocol import FailureReason, ResultReport, Status, StatusReport, transport
 from .site_client import SiteClient, SiteError, SubmissionGone
 
 #: A scoring image exits with this code when the participant's output is malformed (the
@@ -96,7 +96,7 @@ def handle_message(kwargs: Any, *, config: WorkerConfig, delivery_count: int = 0
 
     site = _client(config, request.api_url, request.token)
     try:
-        if delivery_count >= protocol.DELIVERY_LIMIT - 1:
+        if delivery_count >= transport.DELIVERY_LIMIT - 1:
             deliveries = delivery_count + 1
             message = f"the submission was delivered {deliveries} times and every worker running it died"
             logger.error("submission %s: %s", request.submission_id, message)

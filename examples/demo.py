@@ -170,7 +170,7 @@ def main() -> int:
     env = {**os.environ, "EVALBOX_VAR_DIR": str(var_dir), "EVALBOX_SITE_URL": url,
            "CELERY_BROKER_URL": "filesystem://", "EVALBOX_BROKER_DIR": str(var_dir / "broker"),
            "EVALBOX_DATA_DIR": str(var_dir / "worker"), "EVALBOX_SWEEP_INTERVAL_S": "10",
-           "DJANGO_SETTINGS_MODULE": "competition.settings"}
+           "DJANGO_SETTINGS_MODULE": "competition.project.settings"}
     env.pop("DATABASE_URL", None)
 
     print("evalbox demo: building the example images", flush=True)
@@ -186,7 +186,7 @@ def main() -> int:
     with started(env, demo_dir) as processes:
         processes.start("site", sys.executable, "manage.py", "runserver", f"127.0.0.1:{args.port}",
                         "--noreload", "--insecure")
-        processes.start("site-worker", sys.executable, "-m", "celery", "-A", "competition.celery", "worker",
+        processes.start("site-worker", sys.executable, "-m", "celery", "-A", "competition.project.celery", "worker",
                         "-B", "-Q", "evalbox-site", "-c", "1", "-l", "info", "-n", "evalbox-site@%h")
         processes.start("compute-worker", sys.executable, "-m", "celery", "-A", "compute_worker", "worker",
                         "-Q", "compute-worker", "-c", "1", "-l", "info", "-n", "evalbox-demo@%h")

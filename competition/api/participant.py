@@ -12,13 +12,14 @@ from django.http import HttpRequest, JsonResponse
 
 from compute_worker.protocol import ProtocolError, Status, parse_reference, registry_allowed
 
+from ..actions import cancel_submission, rerun_submission
 from ..archives import ArchiveError, check_archive
 from ..dispatch import dispatch_on_commit
 from ..leaderboard import leaderboard_for_phase
 from ..models import Competition, Participant, Phase, Submission
 from ..quotas import lock_participant, quota_problem
 from ..serializers import submission_json
-from ..transitions import TransitionRefused, cancel, locked, rerun
+from ..transitions import TransitionRefused
 from .common import ApiError, api_view, field_error, json_body, parse_id, require_person
 
 MAX_PAGE = 500
@@ -166,7 +167,7 @@ def submission_cancel(request: HttpRequest, submission_id: int) -> JsonResponse:
     """Cancel a non-final submission (owner or organizer); 409 when it is already final."""
     submission, organizer = _visible_submission(request, submission_id)
     try:
-        locked(submission.pk, None, cancel)
+        cancel_submission(submission.pk)
     except TransitionRefused as exc:
         raise ApiError(409, str(exc), status=submission.status) from exc
     return JsonResponse(submission_json(_submissions().get(pk=submission.pk), organizer=organizer))
@@ -178,9 +179,10 @@ def submission_rerun(request: HttpRequest, submission_id: int) -> JsonResponse:
     submission, organizer = _visible_submission(request, submission_id)
     if not organizer:
         raise ApiError(403, "Only organizers can rerun a submission.")
-    with transaction.atomic():
-        locked(submission.pk, None, rerun)
-        dispatch_on_commit(submission.pk)
+    try:
+        rerun_submission(submission.pk)
+    except TransitionRefused as exc:
+        raise ApiError(409, str(exc), status=submission.status) from exc
     return JsonResponse(submission_json(_submissions().get(pk=submission.pk), organizer=organizer))
 
 

@@ -17,7 +17,6 @@ from competition import leaderboard as boards
 from competition.charts import score_chart
 from competition.forms import CompetitionForm, ResultsUploadForm
 from competition.models import Competition, Participant
-from competition.serializers import leaderboard_json
 
 from .access import get_organized_competition, get_visible_competition, registration_of, visible_competitions
 from .rows import format_score, rows_for
@@ -85,7 +84,7 @@ def leaderboard(request, slug: str):
     if phase is not None:
         computed = boards.leaderboard(phase)
         chart = score_chart(computed)
-        data = leaderboard_json(computed)
+        data = boards.leaderboard_json(computed)
         columns = data.get("columns", [])
         board = {
             "columns": columns,
@@ -129,7 +128,7 @@ def leaderboard_csv(request, slug: str):
     phase = _selected_phase(request, phases)
     if phase is None:
         return HttpResponse("This competition has no phase.\n", status=404, content_type="text/plain")
-    data = leaderboard_json(boards.leaderboard(phase))
+    data = boards.leaderboard_json(boards.leaderboard(phase))
     columns = data["columns"]
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{competition.slug}-phase-{phase.pk}-leaderboard.csv"'

@@ -19,16 +19,14 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from competition import monitoring
-from competition.dispatch import dispatch_on_commit
+from competition import actions, monitoring
 from competition.models import Submission
-from competition.transitions import TransitionRefused, cancel, locked, rerun
+from competition.transitions import TransitionRefused
 from compute_worker.protocol import Status
 
 from .access import get_organized_competition
@@ -135,7 +133,7 @@ def _back(request, slug: str):
 def cancel_submission(request, slug: str, submission_id: str):
     _, submission = _organized_submission(request, slug, submission_id)
     try:
-        locked(submission.pk, None, cancel)
+        actions.cancel_submission(submission.pk)
     except TransitionRefused as exc:
         messages.error(request, f"Submission #{submission.pk} was not cancelled: {exc}")
     else:
@@ -149,9 +147,7 @@ def cancel_submission(request, slug: str, submission_id: str):
 def rerun_submission(request, slug: str, submission_id: str):
     _, submission = _organized_submission(request, slug, submission_id)
     try:
-        with transaction.atomic():
-            locked(submission.pk, None, rerun)
-            dispatch_on_commit(submission.pk)
+        actions.rerun_submission(submission.pk)
     except TransitionRefused as exc:
         messages.error(request, f"Submission #{submission.pk} was not rerun: {exc}")
     else:

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from competition import cli
 from competition.models import ApiToken
+from evalbox_cli import main as cli
 from tests.e2e.conftest import (  # noqa: F401  (fixtures)
     demo_archives,
     demo_phase,

@@ -139,14 +139,14 @@ def test_unreachable_site_and_bad_configuration(evalbox, tmp_path):
 
 def test_the_console_script_runs_without_django_or_docker(site, demo_phase):
     script = ROOT / ".venv" / "bin" / "evalbox"
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "competition.cli"]
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "evalbox_cli"]
     environment = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
     result = subprocess.run([*command, "leaderboard", demo_phase.competition.slug, "--site", site],
                             capture_output=True, text=True, timeout=60, env=environment, cwd=ROOT)
     assert result.returncode == 0, result.stderr
     assert "no finished submission yet" in result.stdout
     imported = subprocess.run(
-        [sys.executable, "-c", "import sys, competition.cli; "
+        [sys.executable, "-c", "import sys, evalbox_cli.main; "
          "print(sorted({m.split('.')[0] for m in sys.modules} & {'django', 'docker', 'celery', 'kombu'}))"],
         capture_output=True, text=True, timeout=60, env=environment, cwd=ROOT,
     )

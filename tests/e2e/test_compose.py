@@ -33,7 +33,7 @@ def test_main_deployment_is_valid_and_publishes_only_the_web_port():
     services = config["services"]
     assert {"web", "postgres", "rabbitmq", "flower"} <= set(services)
     assert any("compute_worker" in str(s.get("command", "")) for s in services.values())
-    assert any("competition.celery" in str(s.get("command", "")) for s in services.values())
+    assert any("competition.project.celery" in str(s.get("command", "")) for s in services.values())
     public = []
     for name, service in services.items():
         assert "healthcheck" in service, f"{name} has no health check"

@@ -401,12 +401,12 @@ def gunicorn_site(database_url: str, directory: Path, *, workers: int = 2, threa
     """
     port = free_port()
     directory.mkdir(parents=True, exist_ok=True)
-    environment = {**os.environ, "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "competition.settings",
+    environment = {**os.environ, "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "competition.project.settings",
                    "EVALBOX_VAR_DIR": str(directory), **(env or {})}
     log_path = directory / "gunicorn.log"
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "competition.wsgi:application", "-b", f"127.0.0.1:{port}",
+            [sys.executable, "-m", "gunicorn", "competition.project.wsgi:application", "-b", f"127.0.0.1:{port}",
              "-w", str(workers), "--threads", str(threads), "--keep-alive", "30", "--log-level", "warning"],
             cwd=Path(__file__).resolve().parents[2], env=environment, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True)

@@ -9,17 +9,18 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
+from celery import Celery
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.utils import timezone
 from kombu import Connection
 
 from competition.auth import token_matches
-from competition.dispatch import broker_connection, build_run_request, compute_queue
+from competition.dispatch import broker_connection, build_run_request
 from competition.models import Submission
 from competition.sweep import sweep
 from compute_worker import protocol
-from compute_worker.celery_app import compute_queues
-from compute_worker.protocol import RunRequest
+from compute_worker.protocol import RunRequest, transport
 from tests.processes import AMQP_URL
 from tests.site.conftest import submissions_url
 
@@ -38,7 +39,7 @@ def closed_port_url() -> str:
 def take_message(queue_name: str) -> tuple[dict, dict, RunRequest]:
     """Consume one message of the queue: (headers, properties, its RunRequest)."""
     with broker_connection() as connection:
-        queue = compute_queue(queue_name)(connection.default_channel)
+        queue = transport.compute_queue(queue_name, settings.CELERY_BROKER_URL)(connection.default_channel)
         message = queue.get(no_ack=True)
         assert message is not None, "no message in the queue"
         args, kwargs, _embed = message.decode()
@@ -59,7 +60,7 @@ def rabbitmq(settings) -> Iterator[str]:
     yield name
     with Connection(AMQP_URL) as connection:
         channel = connection.default_channel
-        queue = compute_queue(name, AMQP_URL)(channel)
+        queue = transport.compute_queue(name, AMQP_URL)(channel)
         queue.delete()
         queue.exchange.delete()
 
@@ -90,10 +91,17 @@ def test_run_request_of_a_results_upload(phase, participant, make_submission) ->
     assert request.predictions_sha256 == "b" * 64
 
 
-def test_site_and_worker_declare_the_same_queue() -> None:
+def test_site_and_worker_declare_the_same_queue(settings) -> None:
+    """Both sides take the declaration from the contract: the site's message and the worker's queues."""
+    from compute_worker.celery_app import configure
+    from compute_worker.config import WorkerConfig
+
     for url in (AMQP_URL, "filesystem://"):
-        assert compute_queue("q", url) == compute_queues(["q"], url)[0]
-        assert compute_queue("q", url).queue_arguments == compute_queues(["q"], url)[0].queue_arguments
+        worker = Celery("declares")
+        configure(worker, WorkerConfig(broker_url=url, queues=("q",)))
+        (declared,) = worker.conf.task_queues
+        assert declared == transport.compute_queue("q", url)
+        assert declared.queue_arguments == transport.compute_queue("q", url).queue_arguments
 
 
 def test_embedded_broker_receives_the_task(api_for, participant, phase, django_capture_on_commit_callbacks) -> None:

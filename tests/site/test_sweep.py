@@ -9,9 +9,10 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from competition.celery import app, sweep_task
 from competition.models import Submission
+from competition.project.celery import app
 from competition.sweep import sweep
+from competition.tasks import sweep_task
 
 pytestmark = pytest.mark.django_db
 

@@ -19,9 +19,9 @@ from celery import Celery
 from kombu import Connection
 
 from compute_worker import protocol
-from compute_worker.celery_app import compute_queues
 from compute_worker.config import WorkerConfig
-from compute_worker.protocol import broker_transport_options, is_amqp
+from compute_worker.protocol import transport
+from compute_worker.protocol.transport import broker_transport_options, compute_queue, is_amqp, prepare_broker
 from tests import docker_images
 from tests.processes import AMQP_URL, compute_workers, delete_queue, require_rabbitmq, unique_name, wait_for
 from tests.stub_site import StubSite
@@ -39,7 +39,7 @@ def rabbit_worker(tmp_path_factory) -> Iterator[dict]:
     docker_images.busybox_image()
     queue = unique_name("evalbox-test")
     sender = Celery("evalbox-test-sender", broker=BROKER)
-    sender.conf.update(task_queues=compute_queues([queue], BROKER), task_serializer="json",
+    sender.conf.update(task_queues=[compute_queue(queue, BROKER)], task_serializer="json",
                        accept_content=["json"], task_default_queue=queue)
     try:
         with compute_workers(queue, tmp_path_factory.mktemp("celery-worker")) as (worker,):
@@ -103,13 +103,16 @@ def test_message_killing_workers_ends_as_worker_lost(rabbit_worker, stub_site: S
 
 def test_filesystem_broker_defaults(tmp_path):
     assert not is_amqp("filesystem://") and is_amqp(BROKER)
-    (queue,) = compute_queues(["compute-worker"], "filesystem://")
+    queue = compute_queue("compute-worker", "filesystem://")
     assert queue.queue_arguments is None and queue.durable
-    (amqp_queue,) = compute_queues(["compute-worker"], BROKER)
-    assert amqp_queue.queue_arguments == protocol.QUEUE_ARGUMENTS
+    amqp_queue = compute_queue("compute-worker", BROKER)
+    assert amqp_queue.queue_arguments == transport.QUEUE_ARGUMENTS
     options = broker_transport_options("filesystem://", tmp_path / "broker")
     assert options["data_folder_in"] == options["data_folder_out"] == str((tmp_path / "broker").resolve())
     assert options["control_folder"] == str((tmp_path / "broker" / "control").resolve())
-    assert (tmp_path / "broker").is_dir()
+    assert not (tmp_path / "broker").exists()  # computing options creates nothing
+    prepare_broker("filesystem://", tmp_path / "broker")
+    assert (tmp_path / "broker" / "control").is_dir() and (tmp_path / "broker" / "processed").is_dir()
+    assert (tmp_path / "broker").stat().st_mode & 0o777 == 0o700
     assert broker_transport_options(BROKER, tmp_path) == {"confirm_publish": True}
     assert WorkerConfig.from_env({}).broker_url == "filesystem://"

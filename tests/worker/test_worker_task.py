@@ -12,6 +12,7 @@ import pytest
 from docker.models.containers import ContainerCollection
 
 from compute_worker import protocol
+from compute_worker.protocol import transport
 from compute_worker.site_client import SiteClient, SiteError, SubmissionGone
 from compute_worker.tasks import handle_message
 from tests import docker_images
@@ -122,10 +123,10 @@ def test_invalid_requests_are_reported_and_acknowledged(worker_config, stub_site
 
 def test_redelivered_past_limit_is_worker_lost(worker_config, stub_site, scorer):
     kwargs = make_request(stub_site, "evalbox-test/busybox", scorer)
-    summary = handle_message(kwargs, config=worker_config, delivery_count=protocol.DELIVERY_LIMIT - 1)
+    summary = handle_message(kwargs, config=worker_config, delivery_count=transport.DELIVERY_LIMIT - 1)
     result = stub_site.result()
     assert summary["failure_reason"] == "worker_lost"
-    assert result["failure_message"] == (f"the submission was delivered {protocol.DELIVERY_LIMIT} times and every "
+    assert result["failure_message"] == (f"the submission was delivered {transport.DELIVERY_LIMIT} times and every "
                                          "worker running it died")
     assert stub_site.posts("status") == []  # never ran
 

@@ -1,7 +1,4 @@
-"""The message contract between the evalbox site and its compute workers.
-
-This is the one module both sides import. It holds plain dataclasses and pure-Python
-validation only: no third-party imports, no Django, no Docker SDK.
+"""The messages between the site and its compute workers, and their limits.
 
 What travels:
 - site -> worker: a :class:`RunRequest`, sent as the keyword arguments of the Celery task
@@ -9,9 +6,6 @@ What travels:
 - worker -> site: :class:`StatusReport`, :class:`LogReport` and :class:`ResultReport` as JSON
   bodies of ``POST {api_url}status``, ``{api_url}logs`` and ``{api_url}result``, each with
   ``Authorization: Bearer <token>``.
-
-Image references are parsed here (:func:`parse_reference`) so that the site and the worker
-apply the very same grammar.
 """
 
 from __future__ import annotations
@@ -19,13 +13,14 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import asdict, dataclass, field, fields
-from enum import StrEnum
-from pathlib import Path
 from typing import Any
+
+from .errors import ProtocolError
+from .references import parse_reference
+from .states import FailureReason, Status
 
 SCHEMA_VERSION = 1
 TASK_NAME = "compute_worker.run_submission"
-DEFAULT_QUEUE = "compute-worker"
 
 #: Paths under a submission's worker API URL (``RunRequest.api_url`` ends with ``/``).
 STATUS_PATH = "status"
@@ -35,286 +30,11 @@ INPUT_DATA_PATH = "input-data"
 REFERENCE_DATA_PATH = "reference-data"
 PREDICTIONS_PATH = "predictions"
 
-#: Arguments of every compute queue, declared identically by the site and the workers.
-#: A quorum queue counts deliveries; RabbitMQ drops a message past the limit and the worker
-#: ends it as FAILED (worker lost) one delivery earlier (see ``DELIVERY_LIMIT``).
-DELIVERY_LIMIT = 3
-QUEUE_ARGUMENTS = {"x-queue-type": "quorum", "x-delivery-limit": DELIVERY_LIMIT}
-
-
-
-def is_amqp(url: str) -> bool:
-    """Whether a broker URL is RabbitMQ (AMQP 0-9-1)."""
-    return url.split("://", 1)[0].split("+", 1)[0] in ("amqp", "amqps", "pyamqp", "librabbitmq")
-
-
-def queue_arguments(broker_url: str) -> dict[str, Any] | None:
-    """Arguments of a compute queue on this broker: :data:`QUEUE_ARGUMENTS` on RabbitMQ, none elsewhere."""
-    return dict(QUEUE_ARGUMENTS) if is_amqp(broker_url) else None
-
-
-def broker_transport_options(url: str, data_dir: str | Path) -> dict[str, Any]:
-    """Kombu transport options both sides use for a broker URL.
-
-    The embedded ``filesystem://`` broker (the one-machine demo) needs the site and the workers
-    to share one folder (created here); on RabbitMQ, publishes wait for the broker's confirm.
-    """
-    if url.startswith("filesystem:"):
-        folder = Path(data_dir).resolve()
-        for sub in ("processed", "control"):
-            (folder / sub).mkdir(parents=True, exist_ok=True)
-        return {
-            "data_folder_in": str(folder),
-            "data_folder_out": str(folder),
-            "processed_folder": str(folder / "processed"),
-            "control_folder": str(folder / "control"),
-            "store_processed": False,
-        }
-    if is_amqp(url):
-        return {"confirm_publish": True}
-    return {}
-
-
 #: Scores: at most this many keys, each key at most this long.
 MAX_SCORE_KEYS = 100
 MAX_SCORE_KEY_LENGTH = 64
 #: A log sent in a report is cut to this many characters (head and tail kept by the worker).
 MAX_REPORT_LOG_CHARS = 1_000_000
-
-
-class ProtocolError(ValueError):
-    """A message that does not follow the contract."""
-
-
-class Status(StrEnum):
-    """Submission states (DESIGN.md section 4)."""
-
-    SUBMITTED = "SUBMITTED"
-    QUEUED = "QUEUED"
-    RUNNING = "RUNNING"
-    SCORING = "SCORING"
-    FINISHED = "FINISHED"
-    FAILED = "FAILED"
-    CANCELLED = "CANCELLED"
-
-    @property
-    def is_final(self) -> bool:
-        """True for states that never change again."""
-        return self in FINAL_STATES
-
-
-FINAL_STATES = frozenset({Status.FINISHED, Status.FAILED, Status.CANCELLED})
-#: Forward order of the non-final states; FAILED and CANCELLED may follow any of them.
-STATUS_ORDER = (Status.SUBMITTED, Status.QUEUED, Status.RUNNING, Status.SCORING, Status.FINISHED)
-
-
-def is_forward_transition(current: Status, new: Status) -> bool:
-    """Whether ``current -> new`` is allowed (strictly forward; final states never change)."""
-    if current in FINAL_STATES:
-        return False
-    if new in (Status.FAILED, Status.CANCELLED):
-        return True
-    return STATUS_ORDER.index(new) > STATUS_ORDER.index(current)
-
-
-class FailureReason(StrEnum):
-    """Why a submission FAILED; the site shows :data:`FAILURE_LABELS` to people."""
-
-    INVALID_REQUEST = "invalid_request"
-    IMAGE_NOT_FOUND = "image_not_found"
-    IMAGE_UNAUTHORIZED = "image_unauthorized"
-    IMAGE_TOO_LARGE = "image_too_large"
-    IMAGE_NOT_ALLOWED = "image_not_allowed"
-    DATA_ERROR = "data_error"
-    TIME_LIMIT = "time_limit"
-    OUT_OF_MEMORY = "out_of_memory"
-    NON_ZERO_EXIT = "non_zero_exit"
-    OUTPUT_TOO_LARGE = "output_too_large"
-    BAD_OUTPUT = "bad_output"
-    CONTAINER_VANISHED = "container_vanished"
-    SCORING_ERROR = "scoring_error"
-    GPU_UNAVAILABLE = "gpu_unavailable"
-    RUNTIME_ERROR = "runtime_error"
-    WORKER_LOST = "worker_lost"
-    WORKER_ERROR = "worker_error"
-
-
-FAILURE_LABELS: dict[FailureReason, str] = {
-    FailureReason.INVALID_REQUEST: "Invalid request",
-    FailureReason.IMAGE_NOT_FOUND: "Image not found",
-    FailureReason.IMAGE_UNAUTHORIZED: "Image access denied",
-    FailureReason.IMAGE_TOO_LARGE: "Image too large",
-    FailureReason.IMAGE_NOT_ALLOWED: "Image not allowed",
-    FailureReason.DATA_ERROR: "Data error",
-    FailureReason.TIME_LIMIT: "Time limit exceeded",
-    FailureReason.OUT_OF_MEMORY: "Out of memory",
-    FailureReason.NON_ZERO_EXIT: "Non-zero exit",
-    FailureReason.OUTPUT_TOO_LARGE: "Output too large",
-    FailureReason.BAD_OUTPUT: "Bad output",
-    FailureReason.CONTAINER_VANISHED: "Container vanished",
-    FailureReason.SCORING_ERROR: "Scoring error",
-    FailureReason.GPU_UNAVAILABLE: "GPU unavailable",
-    FailureReason.RUNTIME_ERROR: "Container runtime error",
-    FailureReason.WORKER_LOST: "Worker lost",
-    FailureReason.WORKER_ERROR: "Worker error",
-}
-
-
-# --------------------------------------------------------------------------- references
-# The Docker distribution reference grammar (github.com/distribution/reference, regexp.go).
-_ALNUM = r"[a-z0-9]+"
-_SEPARATOR = r"(?:[_.]|__|[-]+)"
-_PATH_COMPONENT = re.compile(rf"{_ALNUM}(?:{_SEPARATOR}{_ALNUM})*\Z")
-_DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
-_DOMAIN = re.compile(rf"{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*(?::[0-9]+)?\Z")
-_TAG = re.compile(r"[\w][\w.-]{0,127}\Z", re.ASCII)
-_DIGEST = re.compile(r"sha256:[a-f0-9]{64}\Z")
-_SHELL_METACHARACTERS = set(";&|`$()<>{}[]\\\"'*?!~#%=,^")
-
-MAX_REFERENCE_LENGTH = 255
-DEFAULT_REGISTRY = "docker.io"
-_DOCKER_HUB_ALIASES = {"docker.io", "index.docker.io", "registry-1.docker.io"}
-
-
-@dataclass(frozen=True)
-class ImageReference:
-    """A parsed, normalized image reference."""
-
-    registry: str
-    repository: str
-    tag: str | None
-    digest: str | None
-
-    @property
-    def normalized(self) -> str:
-        """``registry/repository[:tag][@digest]``; the tag is ``latest`` when neither is given."""
-        text = f"{self.registry}/{self.repository}"
-        if self.tag:
-            text += f":{self.tag}"
-        if self.digest:
-            text += f"@{self.digest}"
-        return text
-
-    @property
-    def name(self) -> str:
-        """``registry/repository`` without tag or digest."""
-        return f"{self.registry}/{self.repository}"
-
-
-def _looks_like_domain(component: str) -> bool:
-    # Docker's rule (splitDockerDomain) also takes a component with uppercase letters for a
-    # host; "MyTeam/model" is far more often a mistyped repository, so we report it as one.
-    return any(c in component for c in ".:") or component == "localhost"
-
-
-def parse_reference(text: Any) -> ImageReference:
-    """Parse and normalize a Docker image reference, or raise :class:`ProtocolError`.
-
-    The message of the error names the problem, in words meant for the person who typed it.
-    ``alpine`` becomes ``docker.io/library/alpine:latest``.
-    """
-    if not isinstance(text, str):
-        raise ProtocolError("The image reference must be a string.")
-    if text == "":
-        raise ProtocolError("The image reference is empty.")
-    if len(text) > MAX_REFERENCE_LENGTH:
-        raise ProtocolError(f"The image reference is longer than {MAX_REFERENCE_LENGTH} characters.")
-    if any(c.isspace() for c in text):
-        raise ProtocolError("The image reference must not contain spaces or other whitespace.")
-    if text.startswith("-"):
-        raise ProtocolError("The image reference must not start with '-': options are not accepted.")
-    bad = sorted({c for c in text if c in _SHELL_METACHARACTERS})
-    if bad:
-        raise ProtocolError(f"The image reference contains characters that are not allowed: {' '.join(bad)}")
-    if any(ord(c) < 32 or ord(c) > 126 for c in text):
-        raise ProtocolError("The image reference may contain only printable ASCII characters.")
-
-    remainder, digest = text, None
-    if "@" in remainder:
-        remainder, digest = remainder.split("@", 1)
-        if not _DIGEST.match(digest):
-            raise ProtocolError("The digest must be 'sha256:' followed by 64 lowercase hexadecimal characters.")
-    if not remainder:
-        raise ProtocolError("The image reference has a digest but no repository name.")
-
-    parts = remainder.split("/")
-    registry = DEFAULT_REGISTRY
-    if len(parts) > 1 and _looks_like_domain(parts[0]):
-        registry = parts.pop(0)
-        if not _DOMAIN.match(registry):
-            raise ProtocolError(f"'{registry}' is not a valid registry host (host or host:port).")
-        if registry in _DOCKER_HUB_ALIASES:
-            registry = DEFAULT_REGISTRY
-
-    tag = None
-    last = parts[-1]
-    if ":" in last:
-        last, tag = last.split(":", 1)
-        parts[-1] = last
-        if not _TAG.match(tag):
-            raise ProtocolError(
-                f"The tag '{tag}' is invalid: use letters, digits, '_', '.' and '-' "
-                "(not first), at most 128 characters."
-            )
-    for component in parts:
-        if component == "":
-            raise ProtocolError("The repository name has an empty path component ('//' or a trailing '/').")
-        if component != component.lower():
-            raise ProtocolError(f"The repository name must be lowercase: '{component}'.")
-        if not _PATH_COMPONENT.match(component):
-            raise ProtocolError(
-                f"'{component}' is not a valid repository name component: use lowercase letters and "
-                "digits, separated by '.', '_', '__' or '-'."
-            )
-    if registry == DEFAULT_REGISTRY and len(parts) == 1:
-        parts.insert(0, "library")
-    repository = "/".join(parts)
-    if tag is None and digest is None:
-        tag = "latest"
-    reference = ImageReference(registry=registry, repository=repository, tag=tag, digest=digest)
-    if len(reference.name) > MAX_REFERENCE_LENGTH:
-        raise ProtocolError(f"The repository name is longer than {MAX_REFERENCE_LENGTH} characters.")
-    return reference
-
-
-def registry_allowed(reference: ImageReference, allowed_registries: list[str] | tuple[str, ...]) -> bool:
-    """Whether the reference's registry is in ``allowed_registries`` (an empty list allows all)."""
-    if not allowed_registries:
-        return True
-    allowed = {DEFAULT_REGISTRY if r.lower() in _DOCKER_HUB_ALIASES else r.lower() for r in allowed_registries}
-    return reference.registry.lower() in allowed
-
-
-# --------------------------------------------------------------------------- data archives
-def archive_member_problem(name: str) -> str | None:
-    """Why an archive member name is unsafe to extract, or ``None`` when it is a safe relative path.
-
-    Both the site (checking an upload) and the worker (extracting it) apply this rule.
-    """
-    if not name or "\x00" in name:
-        return "an empty member name"
-    if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
-        return f"an absolute path: {name!r}"
-    parts = name.replace("\\", "/").split("/")
-    if ".." in parts:
-        return f"a path with '..': {name!r}"
-    if any(ord(c) < 32 for c in name):
-        return f"a control character in a name: {name!r}"
-    return None
-
-
-def link_target_problem(member: str, target: str) -> str | None:
-    """Why a symlink ``member -> target`` would point outside the archive root, or ``None``."""
-    if target.startswith("/") or not target:
-        return f"a link pointing outside: {member!r} -> {target!r}"
-    depth = 0
-    for part in (member.replace("\\", "/").split("/")[:-1] + target.replace("\\", "/").split("/")):
-        if part in ("", "."):
-            continue
-        depth += -1 if part == ".." else 1
-        if depth < 0:
-            return f"a link pointing outside: {member!r} -> {target!r}"
-    return None
 
 
 # --------------------------------------------------------------------------- site -> worker

@@ -4,6 +4,7 @@
 - ``CELERY_BROKER_URL``: default ``filesystem://`` (an embedded broker in ``EVALBOX_BROKER_DIR``
   for the demo); ``amqp://...`` (RabbitMQ) for real deployments.
 - ``EVALBOX_SITE_URL``: the URL compute workers use to reach the worker API.
+- ``EVALBOX_VAR_DIR``: where the demo keeps its state (default ``var/`` under the current directory).
 """
 
 from __future__ import annotations
@@ -13,8 +14,21 @@ from pathlib import Path
 
 import dj_database_url
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(os.environ.get("EVALBOX_VAR_DIR", BASE_DIR / "var"))
+from compute_worker.protocol.transport import broker_transport_options
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("EVALBOX_VAR_DIR", Path.cwd() / "var"))
+
+
+def _resource_dir(name: str) -> Path:
+    """``templates/`` or ``static/``: inside the installed package, else at the top of the checkout.
+
+    The repository keeps them at its top level; the wheel installs them inside ``competition/``
+    (``pyproject.toml`` maps them there), and an editable install leaves them where they are.
+    """
+    installed = PACKAGE_DIR / name
+    return installed if installed.is_dir() else PACKAGE_DIR.parent / name
+
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -63,14 +77,13 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
-ROOT_URLCONF = "competition.urls"
-WSGI_APPLICATION = "competition.wsgi.application"
-MIGRATION_MODULES = {"competition": "migrations"}
+ROOT_URLCONF = "competition.project.urls"
+WSGI_APPLICATION = "competition.project.wsgi.application"
 
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [_resource_dir("templates")],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -108,7 +121,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_DIRS = [_resource_dir("static")]
 STATIC_ROOT = Path(os.environ.get("EVALBOX_STATIC_ROOT", VAR_DIR / "staticfiles"))
 MEDIA_ROOT = Path(os.environ.get("EVALBOX_MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "/media/"
@@ -130,10 +143,22 @@ EVALBOX_REDISPATCH_AFTER_S = int(os.environ.get("EVALBOX_REDISPATCH_AFTER_S", "1
 EVALBOX_QUEUED_WARNING_S = int(os.environ.get("EVALBOX_QUEUED_WARNING_S", str(24 * 3600)))
 EVALBOX_FLOWER_URL = os.environ.get("EVALBOX_FLOWER_URL", "")
 
-# --- Celery (the site's own app: dispatch and the periodic sweep)
+# --- Celery (the site's own app, competition/project/celery.py: dispatch and the periodic sweep)
+# The site's own queue: the sweep runs there; it is never a compute queue.
+EVALBOX_SITE_QUEUE = "evalbox-site"
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
 EVALBOX_BROKER_DIR = Path(os.environ.get("EVALBOX_BROKER_DIR", VAR_DIR / "broker"))
 CELERY_BROKER_CONNECTION_TIMEOUT = float(os.environ.get("CELERY_BROKER_CONNECTION_TIMEOUT", "3"))
+CELERY_BROKER_TRANSPORT_OPTIONS = broker_transport_options(CELERY_BROKER_URL, EVALBOX_BROKER_DIR)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_DEFAULT_QUEUE = EVALBOX_SITE_QUEUE
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE = {
+    "evalbox-sweep": {"task": "competition.sweep", "schedule": float(EVALBOX_SWEEP_INTERVAL_S)},
+}
 
 LOGGING = {
     "version": 1,

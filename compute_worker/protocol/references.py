@@ -1,0 +1,139 @@
+"""Docker image references: the grammar, normalization and registry allow lists.
+
+Both the site (checking what a participant typed) and the worker (before it pulls) parse a
+reference with :func:`parse_reference`, so the two sides can never disagree on what a
+reference means.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import ProtocolError
+
+# The Docker distribution reference grammar (github.com/distribution/reference, regexp.go).
+_ALNUM = r"[a-z0-9]+"
+_SEPARATOR = r"(?:[_.]|__|[-]+)"
+_PATH_COMPONENT = re.compile(rf"{_ALNUM}(?:{_SEPARATOR}{_ALNUM})*\Z")
+_DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
+_DOMAIN = re.compile(rf"{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*(?::[0-9]+)?\Z")
+_TAG = re.compile(r"[\w][\w.-]{0,127}\Z", re.ASCII)
+_DIGEST = re.compile(r"sha256:[a-f0-9]{64}\Z")
+_SHELL_METACHARACTERS = set(";&|`$()<>{}[]\\\"'*?!~#%=,^")
+
+MAX_REFERENCE_LENGTH = 255
+DEFAULT_REGISTRY = "docker.io"
+_DOCKER_HUB_ALIASES = {"docker.io", "index.docker.io", "registry-1.docker.io"}
+
+
+@dataclass(frozen=True)
+class ImageReference:
+    """A parsed, normalized image reference."""
+
+    registry: str
+    repository: str
+    tag: str | None
+    digest: str | None
+
+    @property
+    def normalized(self) -> str:
+        """``registry/repository[:tag][@digest]``; the tag is ``latest`` when neither is given."""
+        text = f"{self.registry}/{self.repository}"
+        if self.tag:
+            text += f":{self.tag}"
+        if self.digest:
+            text += f"@{self.digest}"
+        return text
+
+    @property
+    def name(self) -> str:
+        """``registry/repository`` without tag or digest."""
+        return f"{self.registry}/{self.repository}"
+
+
+def _looks_like_domain(component: str) -> bool:
+    # Docker's rule (splitDockerDomain) also takes a component with uppercase letters for a
+    # host; "MyTeam/model" is far more often a mistyped repository, so we report it as one.
+    return any(c in component for c in ".:") or component == "localhost"
+
+
+def parse_reference(text: Any) -> ImageReference:
+    """Parse and normalize a Docker image reference, or raise :class:`ProtocolError`.
+
+    The message of the error names the problem, in words meant for the person who typed it.
+    ``alpine`` becomes ``docker.io/library/alpine:latest``.
+    """
+    if not isinstance(text, str):
+        raise ProtocolError("The image reference must be a string.")
+    if text == "":
+        raise ProtocolError("The image reference is empty.")
+    if len(text) > MAX_REFERENCE_LENGTH:
+        raise ProtocolError(f"The image reference is longer than {MAX_REFERENCE_LENGTH} characters.")
+    if any(c.isspace() for c in text):
+        raise ProtocolError("The image reference must not contain spaces or other whitespace.")
+    if text.startswith("-"):
+        raise ProtocolError("The image reference must not start with '-': options are not accepted.")
+    bad = sorted({c for c in text if c in _SHELL_METACHARACTERS})
+    if bad:
+        raise ProtocolError(f"The image reference contains characters that are not allowed: {' '.join(bad)}")
+    if any(ord(c) < 32 or ord(c) > 126 for c in text):
+        raise ProtocolError("The image reference may contain only printable ASCII characters.")
+
+    remainder, digest = text, None
+    if "@" in remainder:
+        remainder, digest = remainder.split("@", 1)
+        if not _DIGEST.match(digest):
+            raise ProtocolError("The digest must be 'sha256:' followed by 64 lowercase hexadecimal characters.")
+    if not remainder:
+        raise ProtocolError("The image reference has a digest but no repository name.")
+
+    parts = remainder.split("/")
+    registry = DEFAULT_REGISTRY
+    if len(parts) > 1 and _looks_like_domain(parts[0]):
+        registry = parts.pop(0)
+        if not _DOMAIN.match(registry):
+            raise ProtocolError(f"'{registry}' is not a valid registry host (host or host:port).")
+        if registry in _DOCKER_HUB_ALIASES:
+            registry = DEFAULT_REGISTRY
+
+    tag = None
+    last = parts[-1]
+    if ":" in last:
+        last, tag = last.split(":", 1)
+        parts[-1] = last
+        if not _TAG.match(tag):
+            raise ProtocolError(
+                f"The tag '{tag}' is invalid: use letters, digits, '_', '.' and '-' "
+                "(not first), at most 128 characters."
+            )
+    for component in parts:
+        if component == "":
+            raise ProtocolError("The repository name has an empty path component ('//' or a trailing '/').")
+        if component != component.lower():
+            raise ProtocolError(f"The repository name must be lowercase: '{component}'.")
+        if not _PATH_COMPONENT.match(component):
+            raise ProtocolError(
+                f"'{component}' is not a valid repository name component: use lowercase letters and "
+                "digits, separated by '.', '_', '__' or '-'."
+            )
+    if registry == DEFAULT_REGISTRY and len(parts) == 1:
+        parts.insert(0, "library")
+    repository = "/".join(parts)
+    if tag is None and digest is None:
+        tag = "latest"
+    reference = ImageReference(registry=registry, repository=repository, tag=tag, digest=digest)
+    if len(reference.name) > MAX_REFERENCE_LENGTH:
+        raise ProtocolError(f"The repository name is longer than {MAX_REFERENCE_LENGTH} characters.")
+    return reference
+
+
+def registry_allowed(reference: ImageReference, allowed_registries: list[str] | tuple[str, ...]) -> bool:
+    """Whether the reference's registry is in ``allowed_registries`` (an empty list allows all)."""
+    if not allowed_registries:
+        return True
+    allowed = {DEFAULT_REGISTRY if r.lower() in _DOCKER_HUB_ALIASES else r.lower() for r in allowed_registries}
+    return reference.registry.lower() in allowed
+
+
