@@ -10,6 +10,7 @@ in it is escaped by the template engine.
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -52,25 +53,61 @@ class Chart:
     series: list[Series]
 
 
+_MAX = sys.float_info.max
+#: The y axis never has more ticks than this, whatever the scores.
+MAX_Y_TICKS = 8
+
+
 def _nice_step(span: float, count: int = 4) -> float:
+    """A 1, 2, 2.5 or 5 times a power of ten close to ``span / count`` (``span`` finite and > 0)."""
     raw = span / max(count, 1)
-    magnitude = 10 ** math.floor(math.log10(raw)) if raw > 0 else 1
-    for factor in (1, 2, 2.5, 5, 10):
+    magnitude = 10.0 ** math.floor(math.log10(raw))
+    for factor in (1, 2, 2.5, 5):
         if raw <= factor * magnitude:
             return factor * magnitude
     return 10 * magnitude
+
+
+def _value_range(values: list[float]) -> tuple[float, float]:
+    """The y range to draw: the values' range, padded when they are (nearly) all equal; always finite."""
+    low, high = min(values), max(values)
+    if high - low <= abs(high) * 1e-12:
+        pad = abs(high) * 0.1 or 0.5
+        low, high = max(low - pad, -_MAX), min(high + pad, _MAX)
+    return low, high
+
+
+def _fraction(value: float, low: float, high: float) -> float:
+    """Where ``value`` lies between ``low`` and ``high`` (0..1); halves keep the difference finite."""
+    return (value / 2 - low / 2) / (high / 2 - low / 2)
+
+
+def _y_axis(values: list[float]) -> tuple[float, float, list[float]]:
+    """``(low, high, ticks)``: rounded to a nice step when floats allow it, else evenly spaced.
+
+    No loop depends on the values: at most :data:`MAX_Y_TICKS` ticks, for any finite scores
+    (a step below the float spacing at the values' magnitude, or a span beyond the largest
+    float, falls back to evenly spaced ticks between the exact range).
+    """
+    low, high = _value_range(values)
+    span = high - low
+    if math.isfinite(span):
+        step = _nice_step(span)
+        nice_low, nice_high = math.floor(low / step) * step, math.ceil(high / step) * step
+        ratio = (nice_high - nice_low) / step
+        if math.isfinite(ratio) and 1 <= round(ratio) < MAX_Y_TICKS and nice_low + step != nice_low:
+            return nice_low, nice_high, [nice_low + i * step for i in range(round(ratio) + 1)]
+    count = 4
+    return low, high, [low * (1 - i / count) + high * (i / count) for i in range(count + 1)]
 
 
 def _time_of(submission: Submission) -> datetime:
     return submission.finished_at or submission.created
 
 
-def score_chart(board: Leaderboard) -> Chart | None:
-    """The chart of ``board``'s top participants, or ``None`` when there is nothing to draw."""
-    ranking = next((c for c in board.columns if c.ranks), None)
-    leaders = [s.participant_id for s in board.rows[:TOP]]
-    if ranking is None or not leaders:
-        return None
+def _best_so_far(board: Leaderboard, ranking: LeaderboardColumn, leaders: list[int]
+                 ) -> dict[int, list[tuple[datetime, float]]]:
+    """Per leader, the finished submissions that improved their best ranking score, in time order."""
     lower_is_better = ranking.sorting == LeaderboardColumn.ASCENDING
     history = (
         Submission.objects.filter(
@@ -90,71 +127,87 @@ def score_chart(board: Leaderboard) -> Chart | None:
             if (value >= best) if lower_is_better else (value <= best):
                 continue  # not an improvement: the best so far stays
         line.append((_time_of(submission), value))
+    return steps
 
-    times = [t for line in steps.values() for t, _ in line]
-    values = [v for line in steps.values() for _, v in line]
-    if not times:
-        return None
+
+def _time_range(times: list[datetime]) -> tuple[datetime, datetime]:
     start, end = min(times), max(times)
     if end - start < timedelta(minutes=1):
         start, end = start - timedelta(seconds=30), end + timedelta(seconds=30)
-    low, high = min(values), max(values)
-    if high - low < 1e-12:
-        pad = abs(high) * 0.1 or 0.5
-        low, high = low - pad, high + pad
-    step = _nice_step(high - low)
-    low, high = math.floor(low / step) * step, math.ceil(high / step) * step
+    return start, end
 
-    right_edge, bottom_edge = WIDTH - RIGHT, HEIGHT - BOTTOM
+
+def _time_format(start: datetime, end: datetime) -> str:
     span_s = (end - start).total_seconds()
-
-    def x(moment: datetime) -> float:
-        return round(LEFT + (right_edge - LEFT) * (moment - start).total_seconds() / span_s, 1)
-
-    def y(value: float) -> float:
-        return round(bottom_edge - (bottom_edge - TOP_MARGIN) * (value - low) / (high - low), 1)
-
-    precision = ranking.precision
-    y_ticks = []
-    tick = low
-    while tick <= high + step / 2:
-        y_ticks.append({"y": y(tick), "label": f"{tick:.{min(precision, 6)}f}"})
-        tick += step
     if span_s < 3600:
-        time_format = "%H:%M:%S"
-    elif span_s < 2 * 86400:
-        time_format = "%H:%M" if start.date() == end.date() else "%m-%d %H:%M"
-    else:
-        time_format = "%Y-%m-%d"
-    x_ticks = [
-        {"x": x(start + timedelta(seconds=span_s * i / 4)),
-         "label": (start + timedelta(seconds=span_s * i / 4)).strftime(time_format)}
-        for i in range(5)
-    ]
+        return "%H:%M:%S"
+    if span_s < 2 * 86400:
+        return "%H:%M" if start.date() == end.date() else "%m-%d %H:%M"
+    return "%Y-%m-%d"
 
+
+@dataclass(frozen=True)
+class _Plot:
+    """Maps times and values to SVG coordinates."""
+
+    start: datetime
+    span_s: float
+    low: float
+    high: float
+
+    def x(self, moment: datetime) -> float:
+        return round(LEFT + (WIDTH - RIGHT - LEFT) * (moment - self.start).total_seconds() / self.span_s, 1)
+
+    def y(self, value: float) -> float:
+        bottom = HEIGHT - BOTTOM
+        return round(bottom - (bottom - TOP_MARGIN) * _fraction(value, self.low, self.high), 1)
+
+
+def _series(line: list[tuple[datetime, float]], name: str, color: str, plot: _Plot, precision: int,
+            position: int) -> Series:
+    """One participant's step line, its points with tooltips and its legend entry."""
+    entry = Series(participant=name, color=color)
+    commands = []
+    for index, (moment, value) in enumerate(line):
+        if index:  # a step: along at the old best, then up or down to the new one
+            commands += [f"H{plot.x(moment)}", f"V{plot.y(value)}"]
+        else:
+            commands.append(f"M{plot.x(moment)},{plot.y(value)}")
+        entry.points.append({
+            "x": plot.x(moment), "y": plot.y(value),
+            "title": f"{name}: {value:.{precision}f} at {moment.strftime('%Y-%m-%d %H:%M:%S')} UTC",
+        })
+    commands.append(f"H{WIDTH - RIGHT}")
+    entry.path = " ".join(commands)
+    entry.best = f"{line[-1][1]:.{precision}f}"
+    entry.legend_y = TOP_MARGIN + 8 + 20 * position
+    return entry
+
+
+def score_chart(board: Leaderboard) -> Chart | None:
+    """The chart of ``board``'s top participants, or ``None`` when there is nothing to draw."""
+    ranking = next((c for c in board.columns if c.ranks), None)
+    leaders = [s.participant_id for s in board.rows[:TOP]]
+    if ranking is None or not leaders:
+        return None
+    steps = _best_so_far(board, ranking, leaders)
+    times = [t for line in steps.values() for t, _ in line]
+    if not times:
+        return None
+    start, end = _time_range(times)
+    low, high, ticks = _y_axis([v for line in steps.values() for _, v in line])
+    plot = _Plot(start=start, span_s=(end - start).total_seconds(), low=low, high=high)
+    precision = ranking.precision
+    y_ticks = [{"y": plot.y(tick), "label": f"{tick:.{min(precision, 6)}f}"} for tick in ticks]
+    time_format = _time_format(start, end)
+    moments = [start + (end - start) * i / 4 for i in range(5)]
+    x_ticks = [{"x": plot.x(moment), "label": moment.strftime(time_format)} for moment in moments]
     names = {s.participant_id: s.participant.user.get_username() for s in board.rows[:TOP]}
     series = []
     for index, pk in enumerate(leaders):
-        line = steps[pk]
-        if not line:
-            continue
-        entry = Series(participant=names[pk], color=COLORS[index % len(COLORS)])
-        commands = []
-        for position, (moment, value) in enumerate(line):
-            if position:  # a step: along at the old best, then up or down to the new one
-                commands += [f"H{x(moment)}", f"V{y(value)}"]
-            else:
-                commands.append(f"M{x(moment)},{y(value)}")
-            entry.points.append({
-                "x": x(moment), "y": y(value),
-                "title": f"{names[pk]}: {value:.{precision}f} at {moment.strftime('%Y-%m-%d %H:%M:%S')} UTC",
-            })
-        commands.append(f"H{right_edge}")
-        entry.path = " ".join(commands)
-        entry.best = f"{line[-1][1]:.{precision}f}"
-        entry.legend_y = TOP_MARGIN + 8 + 20 * len(series)
-        series.append(entry)
+        if steps[pk]:
+            series.append(_series(steps[pk], names[pk], COLORS[index % len(COLORS)], plot, precision, len(series)))
     return Chart(
-        width=WIDTH, height=HEIGHT, left=LEFT, right_edge=right_edge, top=TOP_MARGIN, bottom_edge=bottom_edge,
-        label=ranking.label, x_ticks=x_ticks, y_ticks=y_ticks, series=series,
+        width=WIDTH, height=HEIGHT, left=LEFT, right_edge=WIDTH - RIGHT, top=TOP_MARGIN,
+        bottom_edge=HEIGHT - BOTTOM, label=ranking.label, x_ticks=x_ticks, y_ticks=y_ticks, series=series,
     )

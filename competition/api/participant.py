@@ -6,6 +6,8 @@ a submission is visible to its owner and the competition's organizers only (404 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, JsonResponse
@@ -162,28 +164,28 @@ def submission_detail(request: HttpRequest, submission_id: int) -> JsonResponse:
     return JsonResponse(submission_json(submission, organizer=organizer))
 
 
-@api_view(("POST",))
-def submission_cancel(request: HttpRequest, submission_id: int) -> JsonResponse:
-    """Cancel a non-final submission (owner or organizer); 409 when it is already final."""
+def _act(request: HttpRequest, submission_id: int, action: Callable[[int], Submission]) -> JsonResponse:
+    """Apply a person's ``action`` to a visible submission; 409 when its state refuses it."""
     submission, organizer = _visible_submission(request, submission_id)
+    if action is rerun_submission and not organizer:
+        raise ApiError(403, "Only organizers can rerun a submission.")
     try:
-        cancel_submission(submission.pk)
+        action(submission.pk)
     except TransitionRefused as exc:
         raise ApiError(409, str(exc), status=submission.status) from exc
     return JsonResponse(submission_json(_submissions().get(pk=submission.pk), organizer=organizer))
+
+
+@api_view(("POST",))
+def submission_cancel(request: HttpRequest, submission_id: int) -> JsonResponse:
+    """Cancel a non-final submission (owner or organizer); 409 when it is already final."""
+    return _act(request, submission_id, cancel_submission)
 
 
 @api_view(("POST",))
 def submission_rerun(request: HttpRequest, submission_id: int) -> JsonResponse:
-    """Run a submission again as a new attempt (organizers only)."""
-    submission, organizer = _visible_submission(request, submission_id)
-    if not organizer:
-        raise ApiError(403, "Only organizers can rerun a submission.")
-    try:
-        rerun_submission(submission.pk)
-    except TransitionRefused as exc:
-        raise ApiError(409, str(exc), status=submission.status) from exc
-    return JsonResponse(submission_json(_submissions().get(pk=submission.pk), organizer=organizer))
+    """Run a final submission again as a new attempt (organizers only); 409 while it runs."""
+    return _act(request, submission_id, rerun_submission)
 
 
 @api_view(("POST",))

@@ -128,28 +128,28 @@ def _back(request, slug: str):
     return redirect(f"{target}?{query}" if query and all(c.isalnum() or c in "=&%+-_." for c in query) else target)
 
 
+def _act(request, slug: str, submission_id: str, action, done: str, not_done: str):
+    """Apply ``action`` (of :mod:`competition.actions`) and go back to the page with a message."""
+    _, submission = _organized_submission(request, slug, submission_id)
+    try:
+        action(submission.pk)
+    except TransitionRefused as exc:
+        messages.error(request, f"Submission #{submission.pk} was not {not_done}: {exc}")
+    else:
+        messages.success(request, f"Submission #{submission.pk} {done}")
+    return _back(request, slug)
+
+
 @login_required
 @require_POST
 def cancel_submission(request, slug: str, submission_id: str):
-    _, submission = _organized_submission(request, slug, submission_id)
-    try:
-        actions.cancel_submission(submission.pk)
-    except TransitionRefused as exc:
-        messages.error(request, f"Submission #{submission.pk} was not cancelled: {exc}")
-    else:
-        messages.success(request, f"Submission #{submission.pk} cancelled. A running container is stopped at "
-                                  "its worker's next heartbeat.")
-    return _back(request, slug)
+    """Cancel a submission; a running container is stopped at its worker's next heartbeat."""
+    return _act(request, slug, submission_id, actions.cancel_submission,
+                "cancelled. A running container is stopped at its worker's next heartbeat.", "cancelled")
 
 
 @login_required
 @require_POST
 def rerun_submission(request, slug: str, submission_id: str):
-    _, submission = _organized_submission(request, slug, submission_id)
-    try:
-        actions.rerun_submission(submission.pk)
-    except TransitionRefused as exc:
-        messages.error(request, f"Submission #{submission.pk} was not rerun: {exc}")
-    else:
-        messages.success(request, f"Submission #{submission.pk} sent again (a new attempt).")
-    return _back(request, slug)
+    """Run a final submission again as a new attempt."""
+    return _act(request, slug, submission_id, actions.rerun_submission, "sent again (a new attempt).", "rerun")

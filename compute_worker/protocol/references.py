@@ -59,12 +59,8 @@ def _looks_like_domain(component: str) -> bool:
     return any(c in component for c in ".:") or component == "localhost"
 
 
-def parse_reference(text: Any) -> ImageReference:
-    """Parse and normalize a Docker image reference, or raise :class:`ProtocolError`.
-
-    The message of the error names the problem, in words meant for the person who typed it.
-    ``alpine`` becomes ``docker.io/library/alpine:latest``.
-    """
+def _check_characters(text: Any) -> str:
+    """The reference text when its characters can form a reference at all; else the reason."""
     if not isinstance(text, str):
         raise ProtocolError("The image reference must be a string.")
     if text == "":
@@ -80,50 +76,69 @@ def parse_reference(text: Any) -> ImageReference:
         raise ProtocolError(f"The image reference contains characters that are not allowed: {' '.join(bad)}")
     if any(ord(c) < 32 or ord(c) > 126 for c in text):
         raise ProtocolError("The image reference may contain only printable ASCII characters.")
+    return text
 
-    remainder, digest = text, None
-    if "@" in remainder:
-        remainder, digest = remainder.split("@", 1)
-        if not _DIGEST.match(digest):
-            raise ProtocolError("The digest must be 'sha256:' followed by 64 lowercase hexadecimal characters.")
+
+def _split_digest(text: str) -> tuple[str, str | None]:
+    """``(name[:tag], digest or None)``."""
+    if "@" not in text:
+        return text, None
+    remainder, digest = text.split("@", 1)
+    if not _DIGEST.match(digest):
+        raise ProtocolError("The digest must be 'sha256:' followed by 64 lowercase hexadecimal characters.")
     if not remainder:
         raise ProtocolError("The image reference has a digest but no repository name.")
+    return remainder, digest
 
-    parts = remainder.split("/")
-    registry = DEFAULT_REGISTRY
-    if len(parts) > 1 and _looks_like_domain(parts[0]):
-        registry = parts.pop(0)
-        if not _DOMAIN.match(registry):
-            raise ProtocolError(f"'{registry}' is not a valid registry host (host or host:port).")
-        if registry in _DOCKER_HUB_ALIASES:
-            registry = DEFAULT_REGISTRY
 
-    tag = None
-    last = parts[-1]
-    if ":" in last:
-        last, tag = last.split(":", 1)
-        parts[-1] = last
-        if not _TAG.match(tag):
-            raise ProtocolError(
-                f"The tag '{tag}' is invalid: use letters, digits, '_', '.' and '-' "
-                "(not first), at most 128 characters."
-            )
+def _split_registry(parts: list[str]) -> str:
+    """Pop the registry host off the path components (Docker Hub when there is none)."""
+    if not (len(parts) > 1 and _looks_like_domain(parts[0])):
+        return DEFAULT_REGISTRY
+    registry = parts.pop(0)
+    if not _DOMAIN.match(registry):
+        raise ProtocolError(f"'{registry}' is not a valid registry host (host or host:port).")
+    return DEFAULT_REGISTRY if registry in _DOCKER_HUB_ALIASES else registry
+
+
+def _split_tag(parts: list[str]) -> str | None:
+    """Take the tag off the last path component."""
+    if ":" not in parts[-1]:
+        return None
+    parts[-1], tag = parts[-1].split(":", 1)
+    if not _TAG.match(tag):
+        raise ProtocolError(f"The tag '{tag}' is invalid: use letters, digits, '_', '.' and '-' "
+                            "(not first), at most 128 characters.")
+    return tag
+
+
+def _check_path(parts: list[str]) -> None:
     for component in parts:
         if component == "":
             raise ProtocolError("The repository name has an empty path component ('//' or a trailing '/').")
         if component != component.lower():
             raise ProtocolError(f"The repository name must be lowercase: '{component}'.")
         if not _PATH_COMPONENT.match(component):
-            raise ProtocolError(
-                f"'{component}' is not a valid repository name component: use lowercase letters and "
-                "digits, separated by '.', '_', '__' or '-'."
-            )
+            raise ProtocolError(f"'{component}' is not a valid repository name component: use lowercase letters "
+                                "and digits, separated by '.', '_', '__' or '-'.")
+
+
+def parse_reference(text: Any) -> ImageReference:
+    """Parse and normalize a Docker image reference, or raise :class:`ProtocolError`.
+
+    The message of the error names the problem, in words meant for the person who typed it.
+    ``alpine`` becomes ``docker.io/library/alpine:latest``.
+    """
+    remainder, digest = _split_digest(_check_characters(text))
+    parts = remainder.split("/")
+    registry = _split_registry(parts)
+    tag = _split_tag(parts)
+    _check_path(parts)
     if registry == DEFAULT_REGISTRY and len(parts) == 1:
         parts.insert(0, "library")
-    repository = "/".join(parts)
     if tag is None and digest is None:
         tag = "latest"
-    reference = ImageReference(registry=registry, repository=repository, tag=tag, digest=digest)
+    reference = ImageReference(registry=registry, repository="/".join(parts), tag=tag, digest=digest)
     if len(reference.name) > MAX_REFERENCE_LENGTH:
         raise ProtocolError(f"The repository name is longer than {MAX_REFERENCE_LENGTH} characters.")
     return reference
