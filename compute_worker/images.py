@@ -35,8 +35,6 @@ class ResolvedImage:
     labels: dict[str, str] = field(default_factory=dict)
 
 
-
-
 def _get_local(client: docker.DockerClient, ref: protocol.ImageReference) -> docker.models.images.Image | None:
     candidates = [ref.normalized]
     if ref.registry == protocol.DEFAULT_REGISTRY:
