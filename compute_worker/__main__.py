@@ -1,8 +1,9 @@
-"""``python -m compute_worker --check`` (also the ``compute_worker`` console script).
+"""``python -m compute_worker --check`` and ``... sandbox-command`` (also the ``compute_worker`` console script).
 
 ``--check`` prints whether the Docker engine is reachable (and its version), whether a GPU
 runtime is present, the container runtimes, and the effective configuration (no secrets);
 it exits non-zero with a clear message when something required is missing.
+``sandbox-command`` prints the ``docker run`` line of the sandbox (:mod:`.sandbox_command`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import json
 import sys
 from typing import Any
 
-from . import gpu
+from . import gpu, sandbox_command
 from .config import ConfigError, WorkerConfig
 
 
@@ -60,9 +61,16 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of ``compute_worker``."""
     parser = argparse.ArgumentParser(prog="compute_worker", description="The evalbox compute worker.")
     parser.add_argument("--check", action="store_true", help="check Docker, GPU runtime and configuration")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sandbox_parser = commands.add_parser(
+        "sandbox-command", help="print the docker run line of the sandbox (what the worker runs)",
+        description="Print the docker run command equivalent to the worker's sandbox for these limits.")
+    sandbox_command.add_arguments(sandbox_parser)
     args = parser.parse_args(argv)
     if args.check:
         return check()
+    if args.command == "sandbox-command":
+        return sandbox_command.run(args, sandbox_parser)
     parser.print_help()
     print("\nStart the worker with: celery -A compute_worker worker -Q compute-worker", file=sys.stdout)
     return 0

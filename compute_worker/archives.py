@@ -123,8 +123,6 @@ def extract_tar(path: Path, destination: Path, *, max_bytes: int, max_files: int
                     raise UnsafeArchive(f"The archive contains a device file, FIFO or other special file: "
                                         f"{member.name!r}.")
     except (tarfile.TarError, EOFError, OSError) as exc:
-        if isinstance(exc, UnsafeArchive):
-            raise
         raise UnsafeArchive(f"The archive is not a readable tar or tar.gz file: {exc}") from exc
     # Links last, so no file is ever written through one.
     for name, target in symlinks:
@@ -155,8 +153,6 @@ def extract_zip(path: Path, destination: Path, *, max_bytes: int, max_files: int
                 else:
                     raise UnsafeArchive(f"The archive contains a special file: {info.filename!r}.")
     except (zipfile.BadZipFile, OSError, EOFError, RuntimeError) as exc:
-        if isinstance(exc, UnsafeArchive):
-            raise
         raise UnsafeArchive(f"The archive is not a readable zip file: {exc}") from exc
     for name, target in symlinks:
         _make_symlink(destination, name, target)

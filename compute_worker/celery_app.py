@@ -103,11 +103,11 @@ def reap_orphans_at_start(**_: Any) -> None:
     """Remove containers this worker id left behind (a crash, a killed process)."""
     import docker
 
-    from .runner import reap_orphans
+    from .runner import reap
 
     try:
         client = docker.from_env(timeout=30)
-        removed = reap_orphans(client, config.worker_id)
+        removed = reap(client, config.worker_id)
         client.close()
     except Exception as exc:  # noqa: BLE001 - start anyway; --check tells the operator
         logger.error("could not reap orphan containers: %s", exc)

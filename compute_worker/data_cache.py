@@ -48,7 +48,6 @@ class DataError(RuntimeError):
 class CacheEntry:
     """A leased cache entry: :attr:`path` is the extracted data directory."""
 
-    sha256: str
     path: Path
     fetched: bool
 
@@ -174,7 +173,7 @@ class DataCache:
                 os.utime(manifest)
             if fetched:
                 self.evict(keep=sha256)
-            yield CacheEntry(sha256=sha256, path=self._entry_dir(sha256) / "data", fetched=fetched)
+            yield CacheEntry(path=self._entry_dir(sha256) / "data", fetched=fetched)
         finally:
             _unlock(fd)
 

@@ -28,13 +28,9 @@ class ImageProblem(RuntimeError):
 class ResolvedImage:
     """A local image ready to run."""
 
-    reference: str
     image_id: str
     digest: str
-    size_bytes: int
     labels: dict[str, str] = field(default_factory=dict)
-
-
 
 
 def _get_local(client: docker.DockerClient, ref: protocol.ImageReference) -> docker.models.images.Image | None:
@@ -121,4 +117,4 @@ def resolve_image(
                   repo_digests[0] if repo_digests else image.id)
     labels = (attrs.get("Config") or {}).get("Labels") or {}
     labels = {str(k): str(v) for k, v in labels.items() if isinstance(k, str)}
-    return ResolvedImage(reference=ref.normalized, image_id=image.id, digest=digest, size_bytes=size, labels=labels)
+    return ResolvedImage(image_id=image.id, digest=digest, labels=labels)

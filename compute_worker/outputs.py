@@ -21,6 +21,8 @@ from .protocol import FailureReason
 
 SCORES_FILE = "scores.json"
 MAX_SCORES_BYTES = 1 << 20
+#: The scorer's /mnt/out may hold at most this much (scores.json and a little room besides).
+MAX_SCORER_OUTPUT_BYTES = 2 * MAX_SCORES_BYTES
 MAX_OUTPUT_FILES = 50_000
 MAX_DEPTH = 64
 _CHUNK = 1 << 20

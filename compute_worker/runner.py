@@ -1,15 +1,17 @@
 """Run one sandboxed container to its end, whatever that end is.
 
-:func:`run_container` creates and starts the container, enforces the wall-clock limit itself
-(``wait`` with a short timeout in a loop, then ``kill``), calls a heartbeat every few seconds
-(which can cancel the run), watches the output directory's size, streams the logs into a
-bounded head+tail buffer, samples peak memory, and classifies the end. The container is
-always removed.
+:func:`run_container` creates and starts the container and then goes through its steps:
+:func:`_wait_for_end` enforces the wall-clock limit itself (``wait`` with a short timeout in a
+loop), calls a heartbeat every few seconds (which can cancel the run) and watches the output
+directory (:class:`OutputCap`); :func:`_stop` kills what still runs; :func:`_read_final_state`
+asks the engine how it ended; :func:`_settle` completes the outcome from what the worker saw
+itself. Meanwhile :class:`_Followers` streams the logs into a bounded head+tail buffer and
+samples peak memory. The container is always removed. :func:`reap` removes the containers a
+crashed worker or a previous attempt left behind.
 """
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import logging
 import os
@@ -25,6 +27,9 @@ import docker
 import docker.errors
 import requests
 
+from .container_logs import CappedLog, final_log, follow_logs
+from .sandbox import LABEL_SUBMISSION, LABEL_WORKER
+
 logger = logging.getLogger(__name__)
 
 #: The wait loop's tick: how often the time limit, output size and heartbeat are checked.
@@ -34,59 +39,8 @@ STATS_DELAY_S = 1.0
 #: How often the output directory's size is measured while the container runs.
 OUTPUT_CHECK_S = 1.0
 
-
-class CappedLog:
-    """Keeps the first and last ``cap // 2`` bytes of a stream; memory never exceeds ``cap``."""
-
-    def __init__(self, cap_bytes: int) -> None:
-        self.head_cap = cap_bytes // 2
-        self.tail_cap = cap_bytes - self.head_cap
-        self.head = bytearray()
-        self.tail: collections.deque[bytes] = collections.deque()
-        self.tail_size = 0
-        self.total = 0
-        self._lock = threading.Lock()
-
-    def write(self, chunk: bytes) -> None:
-        """Append a chunk."""
-        with self._lock:
-            self.total += len(chunk)
-            room = self.head_cap - len(self.head)
-            if room > 0:
-                self.head += chunk[:room]
-                chunk = chunk[room:]
-            if not chunk:
-                return
-            if len(chunk) > self.tail_cap:
-                chunk = chunk[-self.tail_cap:]
-            self.tail.append(chunk)
-            self.tail_size += len(chunk)
-            while self.tail_size > self.tail_cap:
-                first = self.tail.popleft()
-                excess = self.tail_size - self.tail_cap
-                if len(first) > excess:
-                    self.tail.appendleft(first[excess:])
-                    self.tail_size -= excess
-                else:
-                    self.tail_size -= len(first)
-
-    @property
-    def truncated(self) -> bool:
-        """Whether bytes were dropped."""
-        return self.total > len(self.head) + self.tail_size
-
-    def text(self) -> str:
-        """The kept log as text, with a marker where bytes were dropped."""
-        with self._lock:
-            tail = b"".join(self.tail)
-            omitted = self.total - len(self.head) - len(tail)
-            head = bytes(self.head)
-        if omitted > 0:
-            marker = f"\n[... {omitted} bytes of log omitted by evalbox ...]\n".encode()
-            data = head + marker + tail
-        else:
-            data = head + tail
-        return data.decode("utf-8", "replace").replace("\x00", "\ufffd")
+#: ``heartbeat(elapsed_s)``: called every few seconds while a container runs; ``False`` cancels the run.
+Heartbeat = Callable[[float], bool]
 
 
 @dataclass
@@ -105,12 +59,6 @@ class RunOutcome:
     log: str = ""
     log_truncated: bool = False
     error: str = ""
-
-    @property
-    def succeeded(self) -> bool:
-        """Exit code 0 and nothing else went wrong."""
-        return (self.exit_code == 0 and not (self.timed_out or self.oom_killed or self.vanished or self.cancelled
-                                             or self.output_exceeded or self.output_files_exceeded or self.error))
 
 
 def directory_usage(root: Path, limit: int | None = None, max_entries: int | None = None) -> tuple[int, int]:
@@ -144,17 +92,38 @@ def directory_usage(root: Path, limit: int | None = None, max_entries: int | Non
     return total, count
 
 
-def directory_size(root: Path, limit: int | None = None) -> int:
-    """Bytes of regular files under ``root`` (links never followed); stops counting past ``limit``."""
-    return directory_usage(root, limit)[0]
 
 
-def _read_logs(container: Any, log: CappedLog) -> None:
-    try:
-        for chunk in container.logs(stream=True, follow=True, stdout=True, stderr=True):
-            log.write(chunk)
-    except (docker.errors.APIError, requests.RequestException, OSError, ValueError) as exc:
-        logger.debug("log stream ended: %s", exc)
+@dataclass(frozen=True)
+class OutputCap:
+    """The output directory of a run and its caps, checked while the container runs and after."""
+
+    directory: Path
+    max_bytes: int
+    max_entries: int | None = None
+
+    def _usage(self) -> tuple[int, int]:
+        return directory_usage(self.directory, self.max_bytes, self.max_entries)
+
+    def breached(self, outcome: RunOutcome) -> bool:
+        """While the container runs: whether a cap is passed (marked on ``outcome``)."""
+        size, entries = self._usage()
+        if size > self.max_bytes:
+            outcome.output_exceeded = True
+            return True
+        if self.max_entries is not None and entries > self.max_entries:
+            outcome.output_files_exceeded = True
+            return True
+        return False
+
+    def check_after_exit(self, outcome: RunOutcome) -> None:
+        """After the run: mark ``outcome`` when what the container left passes a cap."""
+        if outcome.output_exceeded or outcome.output_files_exceeded:
+            return
+        size, entries = self._usage()
+        # 153 = 128 + SIGXFSZ: a write hit the fsize ulimit, set to the output cap.
+        outcome.output_exceeded = size > self.max_bytes or (outcome.exit_code == 153 and size >= self.max_bytes)
+        outcome.output_files_exceeded = self.max_entries is not None and entries > self.max_entries
 
 
 def _sample_memory(container: Any, peak: list[int], stop: threading.Event) -> None:
@@ -179,32 +148,115 @@ def _sample_memory(container: Any, peak: list[int], stop: threading.Event) -> No
         logger.debug("stats stream ended: %s", exc)
 
 
-def _final_log(container: Any, followed: CappedLog, cap: int) -> CappedLog:
-    """The more complete of the followed stream and a fresh read of the stopped container's log.
+class _Followers:
+    """The threads following a started container: its log stream and its peak memory."""
 
-    Docker can close a follow stream of a container that just exited before sending its last
-    lines; a fresh read after the exit has them. Docker keeps at most
-    :data:`sandbox.DOCKER_LOG_MAX_SIZE` on disk, so for a log flood the followed stream
-    (which saw every byte) is the one kept.
-    """
-    fresh = CappedLog(cap)
-    # After a flood only the end is missing: ask Docker for the last lines instead of re-reading
-    # its whole log file (up to 20 MB, seconds of work for the engine) just to keep the tail.
-    tail: int | str = max(1000, cap) if followed.truncated else "all"
+    def __init__(self, container: Any, log_max_bytes: int) -> None:
+        self.container = container
+        self.log_max_bytes = log_max_bytes
+        self.log = CappedLog(log_max_bytes)
+        self.peak = [0]
+        self._stop_stats = threading.Event()
+        self._log_thread = threading.Thread(target=follow_logs, args=(container, self.log), daemon=True)
+        self._log_thread.start()
+        threading.Thread(target=_sample_memory, args=(container, self.peak, self._stop_stats), daemon=True).start()
+
+    def finish(self) -> None:
+        """The container stopped: stop sampling, let the log stream end, complete the log."""
+        self._stop_stats.set()
+        self._log_thread.join(timeout=10)
+        self.log = final_log(self.container, self.log, self.log_max_bytes)
+
+    def record(self, outcome: RunOutcome) -> None:
+        """Put the peak memory and the kept log into ``outcome`` (and stop sampling)."""
+        self._stop_stats.set()
+        outcome.peak_memory_bytes = self.peak[0] or None
+        outcome.log = self.log.text()
+        outcome.log_truncated = self.log.truncated
+
+
+def _wait_tick(container: Any, outcome: RunOutcome, remaining_s: float) -> bool:
+    """Wait up to one tick for the container to end; whether it did (exited or vanished)."""
     try:
-        for chunk in container.logs(stream=True, follow=False, stdout=True, stderr=True, tail=tail):
-            fresh.write(chunk)
-    except (docker.errors.APIError, requests.RequestException, OSError, ValueError):
-        return followed
-    if fresh.total >= followed.total:
-        return fresh
-    # Docker rotated the log: the follow stream has the true head, the fresh read the true end.
-    merged = CappedLog(cap)
-    merged.head = followed.head
-    merged.tail = fresh.tail if fresh.tail_size or not fresh.head else collections.deque([bytes(fresh.head)])
-    merged.tail_size = sum(len(chunk) for chunk in merged.tail)
-    merged.total = followed.total
-    return merged
+        result = container.wait(timeout=max(0.05, min(TICK_S, remaining_s)))
+    except docker.errors.NotFound:
+        outcome.vanished = True
+        return True
+    except requests.exceptions.ReadTimeout:
+        return False  # still running: the wait's own timeout
+    except requests.exceptions.ConnectionError:
+        time.sleep(TICK_S)  # the engine is unreachable (restarting?): don't spin, keep the clock
+        return False
+    outcome.exit_code = int(result.get("StatusCode", -1))
+    return True
+
+
+def _wait_for_end(container: Any, outcome: RunOutcome, *, started: float, time_limit_s: float,
+                  cap: OutputCap | None, heartbeat: Heartbeat | None, heartbeat_s: float) -> None:
+    """Wait until the container exits or vanishes, its time or output room runs out, or the heartbeat cancels."""
+    last_beat = last_output_check = started
+    while True:
+        remaining = time_limit_s - (time.monotonic() - started)
+        if remaining <= 0:
+            outcome.timed_out = True
+            return
+        if _wait_tick(container, outcome, remaining):
+            return
+        now = time.monotonic()
+        if cap is not None and now - last_output_check >= OUTPUT_CHECK_S:
+            last_output_check = now
+            if cap.breached(outcome):
+                return
+        if heartbeat is not None and now - last_beat >= heartbeat_s:
+            last_beat = now
+            if not heartbeat(now - started):
+                outcome.cancelled = True
+                return
+
+
+def _stop(container: Any, outcome: RunOutcome) -> None:
+    """Kill the container unless it ended by itself, then wait briefly for its exit code."""
+    if outcome.exit_code is not None or outcome.vanished:
+        return
+    try:
+        container.kill()
+    except docker.errors.NotFound:
+        outcome.vanished = True
+    except docker.errors.APIError as exc:  # already stopped between the checks
+        logger.debug("kill: %s", exc)
+    with contextlib.suppress(docker.errors.APIError, requests.RequestException):
+        result = container.wait(timeout=10)
+        outcome.exit_code = int(result.get("StatusCode", -1))
+
+
+def _read_final_state(container: Any, outcome: RunOutcome) -> None:
+    """What the engine says of the stopped container: killed for memory, a runtime error, or gone."""
+    if outcome.vanished:
+        return
+    try:
+        container.reload()
+    except docker.errors.NotFound:
+        outcome.vanished = True
+        return
+    state = container.attrs.get("State", {})
+    outcome.oom_killed = bool(state.get("OOMKilled"))
+    if state.get("Error"):
+        outcome.error = str(state["Error"])
+
+
+def _settle(outcome: RunOutcome, *, peak_bytes: int, memory_limit: int | None, cap: OutputCap | None) -> None:
+    """Complete ``outcome`` from what the worker saw itself.
+
+    A vanished container has no exit code; a SIGKILL (137) with the peak memory at the limit is
+    an OOM kill the engine did not flag; the output left behind is measured against its caps.
+    """
+    if outcome.vanished:
+        outcome.exit_code = None
+    if (not outcome.oom_killed and outcome.exit_code == 137 and not outcome.timed_out and not outcome.cancelled
+            and memory_limit and peak_bytes >= 0.9 * memory_limit):
+        outcome.oom_killed = True
+    if cap is not None:
+        cap.check_after_exit(outcome)
 
 
 def run_container(
@@ -213,7 +265,7 @@ def run_container(
     *,
     time_limit_s: float,
     log_max_bytes: int,
-    heartbeat: Callable[[float], bool] | None = None,
+    heartbeat: Heartbeat | None = None,
     heartbeat_s: float = 5.0,
     output_dir: Path | None = None,
     output_max_bytes: int | None = None,
@@ -228,11 +280,9 @@ def run_container(
     the host inodes and the collection time, not bytes), the container is killed.
     """
     outcome = RunOutcome()
-    log = CappedLog(log_max_bytes)
-    peak = [0]
-    stop_stats = threading.Event()
-    container = None
-    log_thread: threading.Thread | None = None
+    cap = (OutputCap(output_dir, output_max_bytes, output_max_entries)
+           if output_dir is not None and output_max_bytes is not None else None)
+    container = followers = None
     started = time.monotonic()
     try:
         try:
@@ -242,96 +292,36 @@ def run_container(
             outcome.error = f"The container could not be started: {exc.explanation or exc}"
             return outcome
         started = time.monotonic()
-        log_thread = threading.Thread(target=_read_logs, args=(container, log), daemon=True)
-        log_thread.start()
-        threading.Thread(target=_sample_memory, args=(container, peak, stop_stats), daemon=True).start()
-        last_beat = started
-        last_output_check = started
-        while True:
-            elapsed = time.monotonic() - started
-            remaining = time_limit_s - elapsed
-            if remaining <= 0:
-                outcome.timed_out = True
-                break
-            try:
-                result = container.wait(timeout=max(0.05, min(TICK_S, remaining)))
-                outcome.exit_code = int(result.get("StatusCode", -1))
-                break
-            except docker.errors.NotFound:
-                outcome.vanished = True
-                break
-            except requests.exceptions.ReadTimeout:
-                pass  # still running: the wait's own timeout
-            except requests.exceptions.ConnectionError:
-                time.sleep(TICK_S)  # the engine is unreachable (restarting?): don't spin, keep the clock
-            now = time.monotonic()
-            if output_dir is not None and output_max_bytes is not None and now - last_output_check >= OUTPUT_CHECK_S:
-                last_output_check = now
-                size, entries = directory_usage(output_dir, output_max_bytes, output_max_entries)
-                if size > output_max_bytes:
-                    outcome.output_exceeded = True
-                    break
-                if output_max_entries is not None and entries > output_max_entries:
-                    outcome.output_files_exceeded = True
-                    break
-            if heartbeat is not None and now - last_beat >= heartbeat_s:
-                last_beat = now
-                if not heartbeat(now - started):
-                    outcome.cancelled = True
-                    break
+        followers = _Followers(container, log_max_bytes)
+        _wait_for_end(container, outcome, started=started, time_limit_s=time_limit_s, cap=cap,
+                      heartbeat=heartbeat, heartbeat_s=heartbeat_s)
         outcome.duration_s = time.monotonic() - started
-        if outcome.exit_code is None and not outcome.vanished:
-            try:
-                container.kill()
-            except docker.errors.NotFound:
-                outcome.vanished = True
-            except docker.errors.APIError as exc:  # already stopped between the checks
-                logger.debug("kill: %s", exc)
-            with contextlib.suppress(docker.errors.APIError, requests.RequestException):
-                result = container.wait(timeout=10)
-                outcome.exit_code = int(result.get("StatusCode", -1))
-        if not outcome.vanished:
-            try:
-                container.reload()
-                state = container.attrs.get("State", {})
-                outcome.oom_killed = bool(state.get("OOMKilled"))
-                if state.get("Error"):
-                    outcome.error = str(state["Error"])
-            except docker.errors.NotFound:
-                outcome.vanished = True
-        stop_stats.set()
-        log_thread.join(timeout=10)
-        log = _final_log(container, log, log_max_bytes)
-        if outcome.vanished:
-            outcome.exit_code = None
-        memory_limit = create_kwargs.get("mem_limit")
-        if (not outcome.oom_killed and outcome.exit_code == 137 and not outcome.timed_out and not outcome.cancelled
-                and memory_limit and peak[0] >= 0.9 * memory_limit):
-            outcome.oom_killed = True
-        if (output_dir is not None and output_max_bytes is not None
-                and not (outcome.output_exceeded or outcome.output_files_exceeded)):
-            size, entries = directory_usage(output_dir, output_max_bytes, output_max_entries)
-            # 153 = 128 + SIGXFSZ: a write hit the fsize ulimit, set to the output cap.
-            outcome.output_exceeded = size > output_max_bytes or (outcome.exit_code == 153 and size >= output_max_bytes)
-            outcome.output_files_exceeded = output_max_entries is not None and entries > output_max_entries
+        _stop(container, outcome)
+        _read_final_state(container, outcome)
+        followers.finish()
+        _settle(outcome, peak_bytes=followers.peak[0], memory_limit=create_kwargs.get("mem_limit"), cap=cap)
         return outcome
     finally:
         if container is not None:
             with contextlib.suppress(docker.errors.APIError, requests.RequestException):
                 container.remove(force=True)
-        outcome.peak_memory_bytes = peak[0] or None
-        outcome.log = log.text()
-        outcome.log_truncated = log.truncated
+        if followers is not None:
+            followers.record(outcome)
         if not outcome.duration_s:
             outcome.duration_s = time.monotonic() - started
 
 
-def reap_orphans(client: docker.DockerClient, worker_id: str) -> list[str]:
-    """Remove every container labelled as this worker's (left behind by a crash); return their ids."""
-    from .sandbox import LABEL_WORKER
+def reap(client: docker.DockerClient, worker_id: str, submission_id: int | None = None) -> list[str]:
+    """Remove this worker's labelled containers, only those of ``submission_id`` when given; return their ids.
 
+    At start-up it removes what a crash of the worker left behind; before a run, what a dead
+    task of the same submission left.
+    """
+    labels = [f"{LABEL_WORKER}={worker_id}"]
+    if submission_id is not None:
+        labels.append(f"{LABEL_SUBMISSION}={submission_id}")
     removed = []
-    for container in client.containers.list(all=True, filters={"label": f"{LABEL_WORKER}={worker_id}"}):
+    for container in client.containers.list(all=True, filters={"label": labels}):
         with contextlib.suppress(docker.errors.NotFound):
             container.remove(force=True)
             removed.append(container.id)

@@ -2,7 +2,8 @@
 
 :func:`container_kwargs` turns the run's limits, its mounts and the worker configuration into
 the keyword arguments of ``docker.containers.create``. Nothing else in the worker decides how
-a participant's container is confined, so the policy can be read and tested in one place.
+a participant's container is confined, so the policy can be read and tested in one place; the
+docs' ``docker run`` equivalent is printed from it (:mod:`compute_worker.docker_cli`).
 """
 
 from __future__ import annotations
@@ -61,6 +62,35 @@ def effective_pids_limit(pids: int, runtime: str) -> int:
     return pids
 
 
+def _check_mounts(mounts: list[BindMount]) -> None:
+    targets = [m.target for m in mounts]
+    if len(set(targets)) != len(targets) or not all(t.startswith("/mnt/") for t in targets):
+        raise ValueError(f"mounts must have distinct targets under /mnt: {targets}")
+
+
+def _ulimits(limits: protocol.Limits, runtime: str) -> list[Ulimit]:
+    output_cap = limits.output_max_mb * MB
+    ulimits = [
+        Ulimit(name="nofile", soft=NOFILE, hard=NOFILE),
+        Ulimit(name="core", soft=0, hard=0),
+        # No single file larger than the output cap (SIGXFSZ / EFBIG past it).
+        Ulimit(name="fsize", soft=output_cap, hard=output_cap),
+    ]
+    if runtime == "runsc":
+        # gVisor's kernel counts the sandbox's own tasks (processes and threads) against
+        # RLIMIT_NPROC. Not under runc: there the limit would count every process of the
+        # sandbox uid on the host, across concurrent containers; the pids cgroup does the job.
+        ulimits.append(Ulimit(name="nproc", soft=limits.pids, hard=limits.pids))
+    return ulimits
+
+
+def _gpu_requests(count: int, gpu_ids: list[str] | None) -> list[DeviceRequest]:
+    ids = list(gpu_ids or [])
+    if len(ids) < count:
+        raise ValueError(f"the phase asks for {count} GPU(s) but the slot holds {len(ids)}")
+    return [DeviceRequest(driver="nvidia", device_ids=ids[:count], capabilities=[["gpu"]])]
+
+
 def container_kwargs(
     limits: protocol.Limits,
     *,
@@ -73,16 +103,14 @@ def container_kwargs(
 ) -> dict[str, Any]:
     """The ``containers.create`` keyword arguments of a sandboxed run.
 
-    ``gpu_ids`` are this task's GPU slot ids; GPUs are requested only when the phase asks
-    (``limits.gpus > 0``) and only for those ids.
+    ``gpu_ids`` are this task's GPU slot ids; GPUs are requested only for a participant
+    container of a phase that asks (``limits.gpus > 0``), and only for those ids: the scorer
+    never gets one.
     """
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
-    targets = [m.target for m in mounts]
-    if len(set(targets)) != len(targets) or not all(t.startswith("/mnt/") for t in targets):
-        raise ValueError(f"mounts must have distinct targets under /mnt: {targets}")
+    _check_mounts(mounts)
     memory = limits.memory_mb * MB
-    tmp_size = min(memory, TMP_MAX_BYTES)
     kwargs: dict[str, Any] = {
         "image": image,
         "detach": True,
@@ -92,7 +120,7 @@ def container_kwargs(
         "security_opt": ["no-new-privileges"],
         "privileged": False,
         "read_only": True,
-        "tmpfs": {"/tmp": f"rw,nosuid,nodev,size={tmp_size},mode=1777"},
+        "tmpfs": {"/tmp": f"rw,nosuid,nodev,size={min(memory, TMP_MAX_BYTES)},mode=1777"},
         "environment": {"HOME": "/tmp"},
         "mounts": [Mount(target=m.target, source=m.source, type="bind", read_only=m.read_only) for m in mounts],
         "mem_limit": memory,
@@ -101,30 +129,11 @@ def container_kwargs(
         "pids_limit": effective_pids_limit(limits.pids, config.runtime),
         "ipc_mode": "private",
         "hostname": "sandbox",
-        "labels": {
-            LABEL_SUBMISSION: str(submission_id),
-            LABEL_WORKER: config.worker_id,
-            LABEL_ROLE: role,
-        },
+        "labels": {LABEL_SUBMISSION: str(submission_id), LABEL_WORKER: config.worker_id, LABEL_ROLE: role},
         "runtime": config.runtime,
-        "ulimits": [
-            Ulimit(name="nofile", soft=NOFILE, hard=NOFILE),
-            Ulimit(name="core", soft=0, hard=0),
-            # No single file larger than the output cap (SIGXFSZ / EFBIG past it).
-            Ulimit(name="fsize", soft=limits.output_max_mb * MB, hard=limits.output_max_mb * MB),
-        ],
+        "ulimits": _ulimits(limits, config.runtime),
         "log_config": LogConfig(type="json-file", config={"max-size": DOCKER_LOG_MAX_SIZE, "max-file": "1"}),
     }
-    if config.runtime == "runsc":
-        # gVisor's kernel counts the sandbox's own tasks (processes and threads) against
-        # RLIMIT_NPROC. Not under runc: there the limit would count every process of the
-        # sandbox uid on the host, across concurrent containers; the pids cgroup does the job.
-        kwargs["ulimits"].append(Ulimit(name="nproc", soft=limits.pids, hard=limits.pids))
-    if limits.gpus > 0:
-        ids = list(gpu_ids or [])
-        if len(ids) < limits.gpus:
-            raise ValueError(f"the phase asks for {limits.gpus} GPU(s) but the slot holds {len(ids)}")
-        kwargs["device_requests"] = [
-            DeviceRequest(driver="nvidia", device_ids=ids[: limits.gpus], capabilities=[["gpu"]])
-        ]
+    if role == "participant" and limits.gpus > 0:
+        kwargs["device_requests"] = _gpu_requests(limits.gpus, gpu_ids)
     return kwargs

@@ -14,6 +14,7 @@ from typing import Any
 import requests
 
 from . import protocol
+from .config import WorkerConfig
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +49,11 @@ class SiteClient:
         self.session.headers["Authorization"] = f"Bearer {token}"
         self.session.headers["User-Agent"] = "evalbox-compute-worker"
         self.session.trust_env = False  # never route the token through an environment proxy
+
+    @classmethod
+    def for_worker(cls, config: WorkerConfig, api_url: str, token: str, **kwargs: Any) -> SiteClient:
+        """A client with the worker's configured retries and retry budget."""
+        return cls(api_url, token, retries=config.report_retries, budget_s=config.report_retry_s, **kwargs)
 
     def close(self) -> None:
         """Close the HTTP session."""
@@ -114,8 +120,7 @@ class SiteClient:
         """``POST result``."""
         self._post(protocol.RESULT_PATH, report.to_json())
 
-    def download(self, url: str, destination: Path, *, expected_sha256: str = "",
-                 max_bytes: int | None = None) -> str:
+    def download(self, url: str, destination: Path, *, max_bytes: int | None = None) -> str:
         """GET ``url`` streamed to ``destination``; return the sha256 of the bytes written.
 
         Raises :class:`SiteError` when the body exceeds ``max_bytes``. The file is written to a

@@ -227,17 +227,16 @@ def test_runsc_pids_floor_and_silent_exit_is_a_runtime_error(worker_config):
     runc = sandbox.container_kwargs(protocol.Limits(pids=64), image="x", mounts=[], config=worker_config,
                                     submission_id=1, role="participant")
     assert runc["pids_limit"] == 64
-    from compute_worker.site_client import SiteClient
-    from compute_worker.tasks import Job
+    from compute_worker.classification import classify_run
 
     request = protocol.RunRequest(submission_id=1, image="a", scoring_image="b", api_url="http://127.0.0.1:1/",
                                   token="t")
-    job = Job(request, config, SiteClient(request.api_url, request.token))
-    failure = job._classify(runner.RunOutcome(exit_code=2, duration_s=0.3, log=""), scoring=False)
+    failure = classify_run(runner.RunOutcome(exit_code=2, duration_s=0.3, log=""), limits=request.limits,
+                           runtime=config.runtime, scoring=False)
     assert failure is not None and failure.reason is protocol.FailureReason.RUNTIME_ERROR
     assert "gVisor" in failure.message
-    plain = Job(request, worker_config, SiteClient(request.api_url, request.token))
-    failure = plain._classify(runner.RunOutcome(exit_code=2, duration_s=0.3, log=""), scoring=False)
+    failure = classify_run(runner.RunOutcome(exit_code=2, duration_s=0.3, log=""), limits=request.limits,
+                           runtime=worker_config.runtime, scoring=False)
     assert failure is not None and failure.reason is protocol.FailureReason.NON_ZERO_EXIT
 
 

@@ -1,0 +1,94 @@
+"""The job's side of Docker: its client, the images it resolves, its GPU slot and its sandboxed runs."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+import docker
+import docker.errors
+import requests
+
+from . import gpu, images, protocol, runner
+from .config import WorkerConfig
+from .failure import Failure
+from .protocol import FailureReason
+
+logger = logging.getLogger(__name__)
+
+
+def reap_leftovers(config: WorkerConfig, submission_id: int, client: docker.DockerClient | None = None) -> None:
+    """Remove the containers of ``submission_id`` that a dead task of this worker left behind.
+
+    A Docker engine that cannot be reached or refuses costs a warning only: the run goes on.
+    """
+    own_client = client is None
+    try:
+        if client is None:
+            client = docker.from_env(timeout=30)
+        runner.reap(client, config.worker_id, submission_id)
+    except (docker.errors.DockerException, requests.RequestException) as exc:
+        logger.warning("cannot reap containers of submission %s: %s", submission_id, exc)
+    finally:
+        if own_client and client is not None:
+            client.close()
+
+
+class Engine:
+    """Docker for one submission; every problem is raised as a :class:`Failure`."""
+
+    def __init__(self, request: protocol.RunRequest, config: WorkerConfig,
+                 client: docker.DockerClient | None = None) -> None:
+        self.request = request
+        self.config = config
+        self._client = client
+
+    def client(self) -> docker.DockerClient:
+        """The Docker client (connected on first use)."""
+        if self._client is None:
+            try:
+                self._client = docker.from_env(timeout=120)
+                self._client.ping()
+            except (docker.errors.DockerException, requests.RequestException) as exc:
+                raise Failure(FailureReason.WORKER_ERROR, f"The worker cannot reach its Docker engine: {exc}") from exc
+        return self._client
+
+    def close(self) -> None:
+        """Close the client if one was made."""
+        if self._client is not None:
+            self._client.close()
+
+    def resolve(self, reference: str, *, participant: bool) -> images.ResolvedImage:
+        """The local image of ``reference`` under the worker's (and, for a participant, the competition's) rules."""
+        try:
+            return images.resolve_image(
+                self.client(), reference, pull_policy=self.config.pull_policy,
+                worker_registries=self.config.allowed_registries,
+                request_registries=self.request.allowed_registries if participant else (),
+                max_image_mb=self.config.max_image_mb)
+        except images.ImageProblem as exc:
+            if not participant:
+                raise Failure(FailureReason.SCORING_ERROR, f"The scoring image is unusable: {exc}") from exc
+            raise Failure(exc.reason, str(exc)) from exc
+
+    def reap_previous(self) -> None:
+        """Remove containers a previous attempt of this submission left on this worker."""
+        reap_leftovers(self.config, self.request.submission_id, self.client())
+
+    def hold_gpus(self, stack: contextlib.ExitStack) -> list[str]:
+        """The GPU ids of the phase, held until ``stack`` closes (``[]`` for a phase without GPUs)."""
+        count = self.request.limits.gpus
+        runtime_present = count > 0 and gpu.gpu_runtime_present(self.client().info())
+        try:
+            return stack.enter_context(gpu.gpu_slot(count, self.config.gpus, self.config.slot_dir,
+                                                    runtime_present=runtime_present))
+        except gpu.GpuUnavailable as exc:
+            raise Failure(FailureReason.GPU_UNAVAILABLE, str(exc)) from exc
+
+    def run(self, kwargs: dict, *, heartbeat: runner.Heartbeat, cap: runner.OutputCap) -> runner.RunOutcome:
+        """Run one sandboxed container under the phase's time and log limits, its output watched by ``cap``."""
+        limits = self.request.limits
+        return runner.run_container(
+            self.client(), kwargs, time_limit_s=limits.time_limit_s, log_max_bytes=limits.log_max_kb * 1024,
+            heartbeat=heartbeat, heartbeat_s=self.config.heartbeat_s, output_dir=cap.directory,
+            output_max_bytes=cap.max_bytes, output_max_entries=cap.max_entries)

@@ -1,0 +1,85 @@
+"""The job's side of the site: status changes, heartbeats, logs, the result and downloads.
+
+Every report is timed under the step ``reports`` of the job's :class:`JobRecord`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from pathlib import Path
+
+from . import protocol
+from .config import WorkerConfig
+from .job_record import JobRecord
+from .protocol import ResultReport, Status, StatusReport
+from .runner import Heartbeat, RunOutcome
+from .site_client import SiteClient, SiteError, SubmissionGone
+
+logger = logging.getLogger(__name__)
+
+#: Heartbeats use a short HTTP timeout so they never hold up the wait loop for long.
+HEARTBEAT_TIMEOUT_S = 5.0
+
+
+class Reporter:
+    """Talks to the site for one submission: ``site`` retries, heartbeats go once and quickly."""
+
+    def __init__(self, request: protocol.RunRequest, config: WorkerConfig, site: SiteClient,
+                 record: JobRecord) -> None:
+        self.request = request
+        self.site = site
+        self.record = record
+        self.max_download_bytes = config.archive_max_mb * (1 << 20)
+        self.heartbeat_site = SiteClient.for_worker(config, request.api_url, request.token,
+                                                    timeout_s=HEARTBEAT_TIMEOUT_S)
+        self.started = time.monotonic()
+
+    def close(self) -> None:
+        """Close the heartbeat session (``site`` belongs to the caller)."""
+        self.heartbeat_site.close()
+
+    def status(self, status: Status, message: str) -> None:
+        """POST a status change (raises :class:`SubmissionGone` on 409)."""
+        with self.record.timed("reports"):
+            self.site.status(StatusReport(status=status, message=message,
+                                          elapsed_s=round(time.monotonic() - self.started, 3),
+                                          attempt=self.request.attempt))
+
+    def heartbeat(self, status: Status, message: str) -> Heartbeat:
+        """A heartbeat callback for :func:`runner.run_container`; it returns ``False`` when the site said 409."""
+        def beat(elapsed: float) -> bool:
+            try:
+                self.heartbeat_site.heartbeat(StatusReport(status=status, message=f"{message} ({elapsed:.0f} s)",
+                                                           elapsed_s=round(elapsed, 3), attempt=self.request.attempt))
+            except SubmissionGone:
+                return False
+            return True
+        return beat
+
+    def logs(self, stream: str, outcome: RunOutcome) -> None:
+        """POST a run's log; a site that cannot take it only costs a warning."""
+        try:
+            with self.record.timed("reports"):
+                self.site.logs(protocol.LogReport(stream=stream, text=outcome.log[: protocol.MAX_REPORT_LOG_CHARS]))
+        except SubmissionGone:
+            raise
+        except SiteError as exc:
+            logger.warning("logs not reported: %s", exc)
+
+    def result(self, report: ResultReport) -> None:
+        """POST the result with the timings so far; a refusal or an unreachable site is logged."""
+        submission = self.request.submission_id
+        try:
+            with self.record.timed("reports"):
+                self.site.result(dataclasses.replace(report, timings=dict(self.record.timings)))
+            logger.info("submission %s: %s reported", submission, report.status.value)
+        except SubmissionGone as exc:
+            logger.info("submission %s: result refused: %s", submission, exc)
+        except SiteError as exc:
+            logger.error("submission %s: the result could not be reported: %s", submission, exc)
+
+    def fetch(self, url: str, destination: Path) -> str:
+        """Download ``url`` with the submission's token; return its sha256."""
+        return self.site.download(url, destination, max_bytes=self.max_download_bytes)
