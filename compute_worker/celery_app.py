@@ -1,6 +1,6 @@
 """The worker's Celery application and its one task.
 
-Reliability settings (DESIGN.md section 7): late acknowledgement, rejection when the worker
+Reliability settings (docs/architecture.md, "Reliability"): late acknowledgement, rejection when the worker
 process dies, prefetch 1, JSON only. On an AMQP broker every compute queue is a durable
 RabbitMQ quorum queue declared by :func:`protocol.transport.compute_queue` (``x-delivery-limit``);
 quorum queues do not support global QoS, which Celery 5.5+ detects

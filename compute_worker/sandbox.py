@@ -1,4 +1,4 @@
-"""The sandbox policy (DESIGN.md section 5) as one pure function.
+"""The sandbox policy (docs/architecture.md, "Sandbox policy") as one pure function.
 
 :func:`container_kwargs` turns the run's limits, its mounts and the worker configuration into
 the keyword arguments of ``docker.containers.create``. Nothing else in the worker decides how

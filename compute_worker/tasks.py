@@ -1,4 +1,4 @@
-"""What one ``compute_worker.run_submission`` task does (issue 3, "What one task does").
+"""What one ``compute_worker.run_submission`` task does.
 
 :func:`handle_message` is the whole task as a plain function (the Celery wrapper in
 :mod:`compute_worker.celery_app` only adds the delivery count): validate the request, give up

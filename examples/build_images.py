@@ -11,8 +11,8 @@ tag exists is skipped unless ``--rebuild``. The local base images are made first
 ``examples/base-images/build.sh`` when missing; ``--python-base python:3.12-slim`` and
 ``--busybox-base busybox:1.36`` use registry images instead.
 
-``--verify`` runs each image as the compute worker would (no network, uid 65534, read-only
-root, ``/tmp`` tmpfs, no capabilities, no-new-privileges) on the demo data, then the scorer on
+``--verify`` runs each image in the compute worker's own sandbox
+(``compute_worker.sandbox.container_kwargs``) on the demo data, then the scorer on
 the participant's output, and prints the scores. Exit code 0 when everything built (and
 behaved as expected).
 """
@@ -27,10 +27,13 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import docker
 from docker.errors import BuildError, DockerException, ImageNotFound
+
+from compute_worker.config import WorkerConfig
+from compute_worker.protocol import Limits
+from compute_worker.sandbox import BindMount, container_kwargs
 
 HERE = Path(__file__).resolve().parent
 PYTHON_BASE = "evalbox/python-base:bookworm"
@@ -54,20 +57,10 @@ IMAGES: dict[str, ExampleImage] = {
     "bad-output": ExampleImage("evalbox-examples/bad-output:latest", HERE / "bad" / "bad-output", "busybox"),
 }
 
-#: The participant sandbox of DESIGN.md section 5, as Docker SDK ``containers.run`` arguments.
-SANDBOX: dict[str, Any] = {
-    "network_mode": "none",
-    "user": "65534:65534",
-    "read_only": True,
-    "tmpfs": {"/tmp": "rw,size=64m"},
-    "cap_drop": ["ALL"],
-    "security_opt": ["no-new-privileges"],
-    "environment": {"HOME": "/tmp"},
-    "mem_limit": "512m",
-    "memswap_limit": "512m",
-    "pids_limit": 64,
-    "nano_cpus": 1_000_000_000,
-}
+#: The limits the examples are checked under (the demo phase's).
+VERIFY_LIMITS = Limits(time_limit_s=60, memory_mb=512, cpus=1.0, pids=64)
+#: Containers of the check carry this worker id, so no compute worker ever reaps them.
+VERIFY_WORKER = WorkerConfig(worker_id="evalbox-examples-verify")
 
 
 def _exists(client: docker.DockerClient, tag: str) -> bool:
@@ -117,8 +110,11 @@ def run_sandboxed(
     Returns ``(exit code, logs)``; the exit code is ``None`` when the container was still
     running after ``timeout_s`` and had to be killed.
     """
-    volumes = {str(host): {"bind": target, "mode": mode} for target, (host, mode) in mounts.items()}
-    container = client.containers.run(tag, detach=True, volumes=volumes, **SANDBOX)
+    binds = [BindMount(str(host), target, read_only=mode == "ro") for target, (host, mode) in mounts.items()]
+    role = "scoring" if "/mnt/predictions" in mounts else "participant"
+    kwargs = container_kwargs(VERIFY_LIMITS, image=tag, mounts=binds, config=VERIFY_WORKER, submission_id=1, role=role)
+    container = client.containers.create(**kwargs)
+    container.start()
     try:
         try:
             code: int | None = container.wait(timeout=timeout_s)["StatusCode"]
