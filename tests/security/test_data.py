@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from compute_worker import outputs
-from tests import docker_images
-from tests.security.conftest import Battery
-from tests.security.images import attack_image
+from tests.helpers import docker_images
+from tests.helpers.attack_images import attack_image
+from tests.helpers.battery import Battery
 
 pytestmark = pytest.mark.docker
 

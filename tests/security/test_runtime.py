@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from compute_worker import protocol, sandbox
-from tests.security.conftest import Battery
+from tests.helpers.battery import Battery
 
 pytestmark = pytest.mark.docker
 

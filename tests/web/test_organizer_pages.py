@@ -10,8 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from competition.models import Competition, LeaderboardColumn, Participant, Phase
-
-from .helpers import dangerous_tar_gz, tar_gz_bytes, zip_bytes
+from tests.helpers.archives import dangerous_tar_gz, tar_gz, zip_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -190,7 +189,7 @@ def test_non_organizers_cannot_edit(client, stranger, make_competition, make_pha
     for name in ("competition_edit", "competition_overview", "competition_participate", "competition_leaderboard"):
         assert client.get(reverse(name, args=[secret.slug])).status_code == 404
     competition.refresh_from_db()
-    assert competition.title == "Cats vs dogs"
+    assert competition.title == "Birds"
 
 
 def test_anonymous_organizer_pages_redirect_to_sign_in(client, make_competition):
@@ -262,7 +261,7 @@ def test_archive_uploads_are_checked_and_hashed(organizer_client, competition):
     import hashlib
 
     good_zip = zip_bytes({"data/x.csv": b"1,2\n"})
-    good_tar = tar_gz_bytes({"truth.csv": b"1\n"})
+    good_tar = tar_gz({"truth.csv": b"1\n"})
     data = phase_data(column(0, "accuracy", "Accuracy", ranks=True))
     data["input_data"] = SimpleUploadedFile("input.zip", good_zip)
     data["reference_data"] = SimpleUploadedFile("truth.tar.gz", good_tar)
@@ -293,7 +292,7 @@ def test_unsafe_archives_are_refused(organizer_client, competition, name, conten
 
 
 def test_edit_phase_moves_the_ranking_column(organizer_client, competition, make_phase):
-    phase = make_phase(competition, columns=(("accuracy", True), ("f1", False)))
+    phase = make_phase(competition, columns=(("accuracy", "desc", 3, True), ("f1", "desc", 3, False)))
     first, second = phase.columns.order_by("order")
     url = reverse("phase_edit", args=[competition.slug, phase.pk])
     html = organizer_client.get(url).content.decode()
@@ -313,7 +312,7 @@ def test_edit_phase_moves_the_ranking_column(organizer_client, competition, make
 
 
 def test_edit_phase_deletes_a_column(organizer_client, competition, make_phase):
-    phase = make_phase(competition, columns=(("accuracy", True), ("f1", False)))
+    phase = make_phase(competition, columns=(("accuracy", "desc", 3, True), ("f1", "desc", 3, False)))
     first, second = phase.columns.order_by("order")
     data = phase_data(
         column(0, "accuracy", "Accuracy", ranks=True, id=str(first.pk)),
@@ -347,7 +346,7 @@ def test_participants_page_lists_and_filters(organizer_client, competition, make
 
 
 def test_swapping_column_keys_is_an_error_not_a_500(organizer_client, competition, make_phase):
-    phase = make_phase(competition, columns=(("accuracy", True), ("f1", False)))
+    phase = make_phase(competition, columns=(("accuracy", "desc", 3, True), ("f1", "desc", 3, False)))
     first, second = phase.columns.order_by("order")
     data = phase_data(
         column(0, "f1", "Accuracy", ranks=True, id=str(first.pk)),

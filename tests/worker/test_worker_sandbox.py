@@ -13,9 +13,9 @@ import pytest
 from compute_worker import protocol, runner, sandbox
 from compute_worker.config import WorkerConfig
 from compute_worker.tasks import handle_message
-from tests import docker_images
-from tests.stub_site import StubSite
-from tests.worker.conftest import make_request
+from tests.helpers import docker_images
+from tests.helpers.stub_site import StubSite
+from tests.helpers.worker_requests import make_request
 
 pytestmark = pytest.mark.docker
 
