@@ -87,7 +87,9 @@ env | sort
     assert "write-tmp: ok" in log and "write-out: ok" in log
     assert "home=/tmp" in log
     assert (input_dir / "data.txt").read_text() == "input"
-    env_names = {line.split("=", 1)[0] for line in log.splitlines() if "=" in line and line.isupper() is False}
+    lines = log.splitlines()
+    env_names = {line.split("=", 1)[0] for line in lines[lines.index("home=/tmp") + 1:]}  # the `env | sort` listing
+    assert {"HOME", "PATH"} <= env_names, log
     assert not any("TOKEN" in name or "EVALBOX" in name or "CELERY" in name for name in env_names)
 
 
