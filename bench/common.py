@@ -2,7 +2,7 @@
 
 The site runs for real: a scratch PostgreSQL database created for the run, migrated, served by
 gunicorn, dispatching to a unique RabbitMQ queue that a real compute worker process consumes
-(started with :func:`tests.processes.start_compute_worker`, the same helper the end-to-end tests
+(started with :func:`tests.helpers.processes.start_compute_worker`, the same helper the end-to-end tests
 use). The bench process itself uses the Django ORM on the same database to create fixtures and
 to read the timestamps the site and the worker recorded.
 
@@ -32,7 +32,9 @@ from typing import Any
 import docker
 import requests
 
-from tests.processes import AMQP_URL, ROOT, delete_queue, unique_name, wait_for
+from tests.helpers.broker import AMQP_URL, delete_queue, unique_name
+from tests.helpers.paths import ROOT
+from tests.helpers.timing import wait_for
 
 __all__ = ["AMQP_URL", "ROOT", "delete_queue", "unique_name", "wait_for"]
 
@@ -90,7 +92,7 @@ class Images:
 
 def bench_images() -> Images:
     """The busybox participant (exits at once) and scorer (constant score), built once."""
-    from tests.docker_images import busybox_script_image
+    from tests.helpers.docker_images import busybox_script_image
 
     participant = busybox_script_image("bench-exit", PARTICIPANT_SCRIPT)
     scorer = busybox_script_image("bench-scorer", SCORER_SCRIPT)
@@ -342,7 +344,7 @@ def seconds(later: datetime | None, earlier: datetime | None) -> float | None:
 def worker(site: Site, data_dir: Path, *, concurrency: int = 1,
            env: dict[str, str] | None = None) -> Iterator[Any]:
     """One real compute worker process on the site's queue (default heartbeat of 5 s, as deployed)."""
-    from tests.processes import compute_workers
+    from tests.helpers.processes import compute_workers
 
     options = {"EVALBOX_HEARTBEAT_S": "5", "EVALBOX_REPORT_RETRY_S": "30", **(env or {})}
     with compute_workers(site.queue, data_dir, 1, concurrency=concurrency, env=options) as (process,):

@@ -91,7 +91,7 @@ def mb(values: list[int]) -> dict[str, Any]:
 
 def run(site: common.Site, images: common.Images, work: Path, *, repeats: int) -> dict[str, Any]:
     """Measure; return the results."""
-    from tests.docker_images import busybox_script_image
+    from tests.helpers.docker_images import busybox_script_image
 
     sleeper = busybox_script_image("bench-sleep", SLEEP_SCRIPT)
     setup = common.make_competition(site, images.scorer, name="footprint")

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from playwright.sync_api import expect
 
 from competition.models import Competition, Submission
-from tests.browser.conftest import sign_in
-from tests.site.test_reference_grammar import BAD
-
-pytestmark = [pytest.mark.docker, pytest.mark.rabbitmq]
+from tests.helpers.browser import sign_in
+from tests.helpers.reference_table import BAD
 
 
 def _turn_docker_submission(competition: Competition, on: bool) -> None:

@@ -12,9 +12,7 @@ import pytest
 from django.utils import timezone
 
 from competition.models import Submission
-from tests.processes import ROOT
-
-pytestmark = [pytest.mark.docker, pytest.mark.rabbitmq]
+from tests.helpers.paths import ROOT
 
 
 def _submit(evalbox, site, phase, image, *extra, token="", tty=False, env=None):

@@ -8,7 +8,7 @@ import subprocess
 import pytest
 import yaml
 
-from tests.processes import ROOT
+from tests.helpers.paths import ROOT
 
 COMPOSE = ROOT / "compose"
 

@@ -7,9 +7,7 @@ import socket
 import subprocess
 import sys
 
-import pytest
-
-from tests.processes import ROOT
+from tests.helpers.paths import ROOT
 
 DEMO = ROOT / "examples" / "demo.py"
 
@@ -21,7 +19,6 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.mark.docker
 def test_demo_runs_a_submission_to_the_leaderboard_on_the_embedded_broker(tmp_path, example_images):
     env = {**os.environ, "EVALBOX_VAR_DIR": str(tmp_path)}
     env.pop("DATABASE_URL", None)

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections import Counter
 
 import pytest
 
 from competition.models import Submission
-from tests.e2e.conftest import Participant
+from tests.helpers.live_api import ParticipantClient
+from tests.helpers.processes import finished_by
 
-pytestmark = [pytest.mark.docker, pytest.mark.rabbitmq]
 
-
-def test_good_image_goes_through_every_state_and_reaches_the_leaderboard(pat: Participant, demo_phase,
+def test_good_image_goes_through_every_state_and_reaches_the_leaderboard(pat: ParticipantClient, demo_phase,
                                                                          example_images, one_worker):
     response = pat.submit(demo_phase, example_images["participant"])
     assert response.status_code == 201, response.text
@@ -48,7 +46,7 @@ def test_good_image_goes_through_every_state_and_reaches_the_leaderboard(pat: Pa
         ("bad-output", "bad_output", r"rejected your output"),
     ],
 )
-def test_bad_images_fail_with_the_right_reason(pat: Participant, demo_phase, example_images, one_worker,
+def test_bad_images_fail_with_the_right_reason(pat: ParticipantClient, demo_phase, example_images, one_worker,
                                                image_name, reason, message):
     demo_phase.time_limit_s = 3
     demo_phase.save()
@@ -66,7 +64,7 @@ def test_bad_images_fail_with_the_right_reason(pat: Participant, demo_phase, exa
     assert pat.leaderboard(demo_phase)["rows"] == []
 
 
-def test_docker_submission_off_refuses_images(pat: Participant, demo_phase, example_images):
+def test_docker_submission_off_refuses_images(pat: ParticipantClient, demo_phase, example_images):
     competition = demo_phase.competition
     competition.enable_docker_submission = False
     competition.save()
@@ -76,7 +74,7 @@ def test_docker_submission_off_refuses_images(pat: Participant, demo_phase, exam
     assert not Submission.objects.exists()
 
 
-def test_two_workers_split_a_batch_and_evaluate_each_submission_once(pat: Participant, demo_phase, example_images,
+def test_two_workers_split_a_batch_and_evaluate_each_submission_once(pat: ParticipantClient, demo_phase, example_images,
                                                                      workers):
     batch = 20
     with workers(2) as (first, second):
@@ -86,12 +84,10 @@ def test_two_workers_split_a_batch_and_evaluate_each_submission_once(pat: Partic
             assert response.status_code == 201, response.text
             ids.append(response.json()["id"])
         finals = [pat.wait_final(submission_id, timeout=240) for submission_id in ids]
-        logs = {worker.worker_id: worker.log() for worker in (first, second)}
+        done = finished_by((first, second))
 
     assert [f["status"] for f in finals] == ["FINISHED"] * batch
     # Each worker logs one "finished" line per submission it evaluated.
-    done = {worker_id: Counter(int(m) for m in re.findall(r"submission (\d+): FINISHED reported", log))
-            for worker_id, log in logs.items()}
     evaluated = done[first.worker_id] + done[second.worker_id]
     assert sorted(evaluated) == sorted(ids)
     assert set(evaluated.values()) == {1}, f"some submission was evaluated twice: {evaluated}"

@@ -4,25 +4,17 @@ from __future__ import annotations
 
 import time
 
-import docker
-import pytest
-
 from competition.models import Submission
-from tests.e2e.conftest import Participant
-from tests.processes import wait_for
-
-pytestmark = [pytest.mark.docker, pytest.mark.rabbitmq]
+from tests.helpers.containers import labelled_containers
+from tests.helpers.live_api import ParticipantClient
+from tests.helpers.timing import wait_for
 
 
 def _containers(submission_id: int) -> list:
-    client = docker.from_env()
-    try:
-        return client.containers.list(all=True, filters={"label": f"evalbox.submission={submission_id}"})
-    finally:
-        client.close()
+    return labelled_containers(f"evalbox.submission={submission_id}")
 
 
-def test_cancel_from_the_organizer_page_kills_the_running_container(pat: Participant, demo_phase, example_images,
+def test_cancel_from_the_organizer_page_kills_the_running_container(pat: ParticipantClient, demo_phase, example_images,
                                                                     one_worker, client, organizer):
     demo_phase.time_limit_s = 120
     demo_phase.save()

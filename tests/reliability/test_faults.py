@@ -2,7 +2,7 @@
 
 Each test breaks one thing (a worker, a message, the site, the data cache, the reports) and
 checks the submission's final state, how many results the site accepted, the leaderboard and
-that the workers keep working. Reports go through :class:`~tests.reliability.services.SiteProxy`
+that the workers keep working. Reports go through :class:`~tests.helpers.private_services.SiteProxy`
 when a test counts or breaks them.
 """
 
@@ -22,38 +22,32 @@ from competition.models import Submission
 from competition.sweep import sweep
 from compute_worker import protocol
 from compute_worker.protocol import ResultReport, Status, StatusReport
-from tests.processes import start_compute_worker, wait_for
-from tests.reliability.helpers import (
-    containers,
-    finished_by,
-    later,
-    set_input_data,
-    sigkill_pool,
-    sigkill_worker,
-    submit,
-    tar_gz,
-)
-from tests.reliability.services import site_proxy, tmpfs
+from tests.helpers.archives import tar_gz
+from tests.helpers.containers import labelled_containers
+from tests.helpers.phase_data import set_input_data
+from tests.helpers.private_services import site_proxy, tmpfs
+from tests.helpers.processes import finished_by, sigkill_pool, sigkill_worker, start_compute_worker
+from tests.helpers.timing import later, wait_for
 
-pytestmark = [pytest.mark.docker, pytest.mark.rabbitmq, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_worker_sigkilled_mid_run_is_redelivered_and_finished_once(site, settings, alice, quick_phase, quick_images,
-                                                                  start_workers, e2e_queue, tmp_path):
+                                                                  workers, e2e_queue, tmp_path):
     with site_proxy(site) as proxy:
         settings.EVALBOX_SITE_URL = proxy.url
-        with start_workers(1) as (first,):
-            submission_id = submit(alice, quick_phase, quick_images["sleeper"])
+        with workers(1) as (first,):
+            submission_id = alice.submit_accepted(quick_phase, quick_images["sleeper"])
             label = f"evalbox.worker={first.worker_id}"
-            wait_for(lambda: containers(label), 30, "the first worker's container")
+            wait_for(lambda: labelled_containers(label), 30, "the first worker's container")
             sigkill_worker(first)
-            assert containers(label), "the killed worker's container should still be there"
-            with start_workers(1) as (second,):
+            assert labelled_containers(label), "the killed worker's container should still be there"
+            with workers(1) as (second,):
                 final = alice.wait_final(submission_id, timeout=60)
                 # The killed worker restarts (same id): it reaps its orphan container at start-up.
                 restarted = start_compute_worker(e2e_queue, tmp_path / "restarted", worker_id=first.worker_id)
                 try:
-                    assert containers(label) == []
+                    assert labelled_containers(label) == []
                 finally:
                     restarted.stop()
                 done = finished_by([first, second])
@@ -67,23 +61,23 @@ def test_worker_sigkilled_mid_run_is_redelivered_and_finished_once(site, setting
 
 
 def test_message_killing_every_worker_ends_worker_lost_and_others_flow(alice, quick_phase, quick_images,
-                                                                        start_workers):
-    with start_workers(2) as workers:
-        by_id = {w.worker_id: w for w in workers}
-        poison = submit(alice, quick_phase, quick_images["sleeper"])
+                                                                        workers):
+    with workers(2) as processes:
+        by_id = {w.worker_id: w for w in processes}
+        poison = alice.submit_accepted(quick_phase, quick_images["sleeper"])
         killed: list[str] = []
         seen: set[str] = set()
         for delivery in (1, 2):  # the third delivery reaches the delivery limit
-            container = wait_for(lambda: next((c for c in containers(f"evalbox.submission={poison}")
+            container = wait_for(lambda: next((c for c in labelled_containers(f"evalbox.submission={poison}")
                                                if c.id not in seen), None), 60, f"delivery {delivery} running")
             seen.add(container.id)
             owner = container.labels["evalbox.worker"]
             killed.append(owner)
             sigkill_pool(by_id[owner].process.pid)
-        others = [submit(alice, quick_phase, quick_images["quick"]) for _ in range(3)]
+        others = [alice.submit_accepted(quick_phase, quick_images["quick"]) for _ in range(3)]
         final = alice.wait_final(poison, timeout=90)
         others_final = [alice.wait_final(i, timeout=90)["status"] for i in others]
-        alive = [w.process.poll() is None for w in workers]
+        alive = [w.process.poll() is None for w in processes]
 
     assert final["status"] == "FAILED" and final["failure_reason"] == "worker_lost", final
     assert "delivered 3 times" in final["failure_message"]
@@ -93,18 +87,18 @@ def test_message_killing_every_worker_ends_worker_lost_and_others_flow(alice, qu
 
 
 def test_site_answering_500_or_down_while_the_worker_reports(site, settings, alice, quick_phase, quick_images,
-                                                            start_workers):
+                                                            workers):
     with site_proxy(site) as proxy:
         settings.EVALBOX_SITE_URL = proxy.url
-        with start_workers(1, env={"EVALBOX_REPORT_RETRY_S": "60"}):
+        with workers(1, env={"EVALBOX_REPORT_RETRY_S": "60"}):
             # 500s: the first RUNNING and the first three results are refused, then accepted.
             proxy.fail("status", 500, 1)
             proxy.fail("result", 500, 3)
-            first = submit(alice, quick_phase, quick_images["quick"])
+            first = alice.submit_accepted(quick_phase, quick_images["quick"])
             first_final = alice.wait_final(first, timeout=90)
             # Down: every result POST is dropped without an answer until the site comes back.
             proxy.down("/result")
-            second = submit(alice, quick_phase, quick_images["quick"])
+            second = alice.submit_accepted(quick_phase, quick_images["quick"])
             wait_for(lambda: len(proxy.seen("result", status=0)) >= 3, 60, "the worker retrying a dead site")
             assert Submission.objects.get(pk=second).status == "SCORING"
             proxy.up()
@@ -118,12 +112,12 @@ def test_site_answering_500_or_down_while_the_worker_reports(site, settings, ali
 
 
 def test_site_down_longer_than_the_retry_budget_is_failed_by_the_sweep(site, settings, alice, quick_phase,
-                                                                       quick_images, start_workers):
+                                                                       quick_images, workers):
     with site_proxy(site) as proxy:
         settings.EVALBOX_SITE_URL = proxy.url
         proxy.down("/result")
-        with start_workers(1, env={"EVALBOX_REPORT_RETRY_S": "2"}) as (worker,):
-            submission_id = submit(alice, quick_phase, quick_images["quick"])
+        with workers(1, env={"EVALBOX_REPORT_RETRY_S": "2"}) as (worker,):
+            submission_id = alice.submit_accepted(quick_phase, quick_images["quick"])
             wait_for(lambda: "the result could not be reported" in worker.log(), 60, "the worker to give up")
     assert Submission.objects.get(pk=submission_id).status == "SCORING"
     assert sweep().failed_lost == 0, "not before its time limit plus the margin"
@@ -192,21 +186,21 @@ INPUT_TEXT = b"evalbox input v1\n"
 
 @pytest.mark.parametrize("overflow", ["download", "extraction"])
 def test_data_cache_disk_full_is_a_data_error_and_the_worker_stays_healthy(alice, quick_phase, quick_images,
-                                                                          start_workers, tmp_path, overflow):
+                                                                          workers, tmp_path, overflow):
     if overflow == "download":  # the archive itself does not fit
         archive = tar_gz({"data.txt": INPUT_TEXT, "noise.bin": os.urandom(600 * 1024)})
     else:  # a small archive whose content does not fit
         archive = tar_gz({"data.txt": INPUT_TEXT, "zeros.bin": bytes(4 << 20)})
     set_input_data(quick_phase, archive, tmp_path)
     with tmpfs(tmp_path / "small-disk", 512) as cache_dir, \
-            start_workers(1, env={"EVALBOX_DATA_CACHE_DIR": str(cache_dir)}) as (worker,):
-        failing = submit(alice, quick_phase, quick_images["reads-input"])
+            workers(1, env={"EVALBOX_DATA_CACHE_DIR": str(cache_dir)}) as (worker,):
+        failing = alice.submit_accepted(quick_phase, quick_images["reads-input"])
         failed = alice.wait_final(failing, timeout=60)
         leftovers = [p for p in cache_dir.rglob("*") if p.is_file() and "locks" not in p.parts]
         quick_phase.input_data = None
         quick_phase.input_data_sha256 = ""
         quick_phase.save()
-        healthy = alice.wait_final(submit(alice, quick_phase, quick_images["quick"]), timeout=60)
+        healthy = alice.wait_final(alice.submit_accepted(quick_phase, quick_images["quick"]), timeout=60)
         alive = worker.process.poll() is None
 
     assert failed["status"] == "FAILED" and failed["failure_reason"] == "data_error", failed
@@ -216,23 +210,23 @@ def test_data_cache_disk_full_is_a_data_error_and_the_worker_stays_healthy(alice
 
 
 def test_corrupted_download_and_corrupted_cache_entry_are_fetched_again(site, settings, alice, quick_phase,
-                                                                        quick_images, start_workers, tmp_path):
+                                                                        quick_images, workers, tmp_path):
     sha = set_input_data(quick_phase, tar_gz({"data.txt": INPUT_TEXT}), tmp_path)
     with site_proxy(site) as proxy:
         settings.EVALBOX_SITE_URL = proxy.url
-        with start_workers(1) as (worker,):
+        with workers(1) as (worker,):
             downloads = lambda: len(proxy.seen("input-data", status=200, method="GET"))  # noqa: E731
             # 1. The first download arrives corrupted: the sha256 does not match, it is fetched again.
             proxy.corrupt("input-data")
-            first = alice.wait_final(submit(alice, quick_phase, quick_images["reads-input"]), timeout=60)
+            first = alice.wait_final(alice.submit_accepted(quick_phase, quick_images["reads-input"]), timeout=60)
             after_first = downloads()
             # 2. Cached: no download.
-            second = alice.wait_final(submit(alice, quick_phase, quick_images["reads-input"]), timeout=60)
+            second = alice.wait_final(alice.submit_accepted(quick_phase, quick_images["reads-input"]), timeout=60)
             after_second = downloads()
             # 3. The cached copy is damaged on disk: detected, fetched again, the container sees good data.
             cached = Path(tmp_path / "workers" / worker.worker_id / "cache" / "entries" / sha / "data" / "data.txt")
             cached.write_bytes(b"garbage, not the input\n")
-            third = alice.wait_final(submit(alice, quick_phase, quick_images["reads-input"]), timeout=60)
+            third = alice.wait_final(alice.submit_accepted(quick_phase, quick_images["reads-input"]), timeout=60)
             after_third = downloads()
             log = worker.log()
 

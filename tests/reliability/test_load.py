@@ -17,13 +17,16 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from competition.models import ApiToken, Submission
-from tests.processes import AMQP_URL, ROOT, wait_for
-from tests.reliability.conftest import FINAL, Participant
-from tests.reliability.helpers import finished_by, submit
-from tests.reliability.poller import percentile
-from tests.reliability.services import gunicorn_site, site_proxy
+from tests.helpers import services
+from tests.helpers.broker import AMQP_URL
+from tests.helpers.live_api import FINAL, ParticipantClient
+from tests.helpers.paths import ROOT
+from tests.helpers.poller import percentile
+from tests.helpers.private_services import gunicorn_site, site_proxy
+from tests.helpers.processes import finished_by
+from tests.helpers.timing import wait_for
 
-pytestmark = [pytest.mark.docker, pytest.mark.rabbitmq, pytest.mark.slow]
+pytestmark = pytest.mark.slow
 
 CLIENTS = 50
 POSTS_PER_CLIENT = 10
@@ -35,7 +38,7 @@ def _finals(ids: list[int]) -> dict[int, str]:
 
 
 def test_500_posts_by_50_clients_with_quotas_then_two_workers_drain(site, quick_phase, quick_images, client_for,
-                                                                    start_workers):
+                                                                    workers):
     quick_phase.max_submissions_total = QUOTA
     quick_phase.max_submissions_per_day = QUOTA
     quick_phase.save()
@@ -60,7 +63,7 @@ def test_500_posts_by_50_clients_with_quotas_then_two_workers_drain(site, quick_
     accepted = [created for _, code, created, _ in answers if code == 201]
     latencies = [latency for *_, latency in answers]
 
-    with start_workers(2) as workers:
+    with workers(2) as workers:
         drain_started = time.monotonic()
         wait_for(lambda: set(_finals(accepted).values()) <= FINAL, 600, "every accepted submission to end",
                  interval=1)
@@ -87,21 +90,25 @@ def test_500_posts_by_50_clients_with_quotas_then_two_workers_drain(site, quick_
     assert min(per_worker.values()) >= 0.35 * len(accepted), f"unfair split: {per_worker}"
 
 
-def test_status_polling_by_200_clients_while_workers_report(site, settings, quick_phase, quick_images, alice,
-                                                           start_workers, tmp_path):
+@pytest.fixture
+def postgresql() -> None:
+    """The test database is PostgreSQL: gunicorn's processes share it, which they cannot do with a SQLite file."""
+    services.require("postgresql")
+
+
+def test_status_polling_by_200_clients_while_workers_report(postgresql, site, settings, quick_phase, quick_images,
+                                                           alice, workers, tmp_path):
     database = settings.DATABASES["default"]
-    if database["ENGINE"] != "django.db.backends.postgresql":
-        pytest.skip("the polling load runs on PostgreSQL (set DATABASE_URL)")
     database_url = f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
     token = ApiToken.issue(quick_phase.competition.participants.get(user__username="alice").user)
-    polled = Participant(site, token, quick_phase.competition.slug)
+    polled = ParticipantClient(site, token, quick_phase.competition.slug)
     with gunicorn_site(database_url, tmp_path / "gunicorn", env={"CELERY_BROKER_URL": AMQP_URL}) as server, \
             site_proxy(server) as proxy:
         settings.EVALBOX_SITE_URL = proxy.url  # the workers report to gunicorn through the measuring proxy
-        ids = [submit(polled, quick_phase, quick_images["quick"]) for _ in range(40)]
-        with start_workers(2):
+        ids = [polled.submit_accepted(quick_phase, quick_images["quick"]) for _ in range(40)]
+        with workers(2):
             poller = subprocess.Popen(
-                [sys.executable, "-m", "tests.reliability.poller", server, token, ",".join(map(str, ids)),
+                [sys.executable, "-m", "tests.helpers.poller", server, token, ",".join(map(str, ids)),
                  "--clients", "200", "--duration", "25", "--interval", "0.5"],
                 cwd=ROOT, stdout=subprocess.PIPE, text=True)
             try:

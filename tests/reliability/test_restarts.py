@@ -1,4 +1,4 @@
-"""The broker and the Docker daemon go away and come back (private instances, see ``services.py``)."""
+"""The broker and the Docker daemon go away and come back (private ones: :mod:`tests.helpers.private_services`)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,10 @@ import pytest
 
 from competition.models import Submission
 from competition.sweep import sweep
-from tests.processes import start_compute_worker, wait_for
-from tests.reliability.helpers import containers, finished_by, later, submit
-from tests.reliability.services import PrivateRabbitMQ, private_dockerd, private_rabbitmq
-
-pytestmark = [pytest.mark.docker, pytest.mark.rabbitmq]
+from tests.helpers.containers import labelled_containers
+from tests.helpers.private_services import PrivateRabbitMQ, private_dockerd, private_rabbitmq
+from tests.helpers.processes import finished_by, start_compute_worker
+from tests.helpers.timing import later, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -33,10 +32,10 @@ def private_broker(rabbit: PrivateRabbitMQ, site, settings) -> PrivateRabbitMQ:
 
 
 def test_rabbitmq_restart_with_queued_and_running_submissions_loses_nothing(private_broker, alice, quick_phase,
-                                                                             quick_images, start_workers, e2e_queue):
-    with start_workers(1, broker_url=private_broker.url) as (worker,):
-        running = submit(alice, quick_phase, quick_images["sleeper"])
-        queued = [submit(alice, quick_phase, quick_images["quick"]) for _ in range(3)]
+                                                                             quick_images, workers, e2e_queue):
+    with workers(1, broker_url=private_broker.url) as (worker,):
+        running = alice.submit_accepted(quick_phase, quick_images["sleeper"])
+        queued = [alice.submit_accepted(quick_phase, quick_images["quick"]) for _ in range(3)]
         wait_for(lambda: Submission.objects.get(pk=running).status == "RUNNING", 30, "the first one running")
         assert private_broker.queue_depth(e2e_queue) == 3
         private_broker.restart()
@@ -50,8 +49,8 @@ def test_rabbitmq_restart_with_queued_and_running_submissions_loses_nothing(priv
 
 
 def test_broker_down_when_submitting_then_the_sweep_dispatches(private_broker, settings, alice, quick_phase,
-                                                               quick_images, start_workers):
-    with start_workers(1, broker_url=private_broker.url):
+                                                               quick_images, workers):
+    with workers(1, broker_url=private_broker.url):
         private_broker.stop()
         started = time.monotonic()
         response = alice.submit(quick_phase, quick_images["quick"])
@@ -71,23 +70,23 @@ def test_broker_down_when_submitting_then_the_sweep_dispatches(private_broker, s
     assert Submission.objects.get(pk=submission_id).dispatch_attempts == 3
 
 
-def test_docker_daemon_restarted_during_a_run(alice, quick_phase, quick_images, start_workers, e2e_queue, tmp_path):
+def test_docker_daemon_restarted_during_a_run(alice, quick_phase, quick_images, workers, e2e_queue, tmp_path):
     env = {"DOCKER_HOST": ""}
     with private_dockerd([quick_images[name] for name in ("quick", "sleeper", "scorer")]) as daemon:
         env["DOCKER_HOST"] = daemon.host
-        with start_workers(1, env=env) as (worker,):
-            interrupted = submit(alice, quick_phase, quick_images["sleeper"])
+        with workers(1, env=env) as (worker,):
+            interrupted = alice.submit_accepted(quick_phase, quick_images["sleeper"])
             label = f"evalbox.submission={interrupted}"
-            wait_for(lambda: containers(label, daemon.host), 30, "the container in the private daemon")
+            wait_for(lambda: labelled_containers(label, daemon.host), 30, "the container in the private daemon")
             daemon.restart()
             final = alice.wait_final(interrupted, timeout=90)
-            after = alice.wait_final(submit(alice, quick_phase, quick_images["quick"]), timeout=90)
+            after = alice.wait_final(alice.submit_accepted(quick_phase, quick_images["quick"]), timeout=90)
             alive = worker.process.poll() is None
             # A container whose removal failed while the daemon was down is reaped at the next start.
             worker.stop()
             restarted = start_compute_worker(e2e_queue, tmp_path / "restarted", worker_id=worker.worker_id, env=env)
             restarted.stop()
-            leftovers = containers(f"evalbox.worker={worker.worker_id}", daemon.host)
+            leftovers = labelled_containers(f"evalbox.worker={worker.worker_id}", daemon.host)
 
     print("docker restart outcome:", {k: final.get(k) for k in ("status", "failure_reason", "failure_message")})
     # Either the run survived the restart, or it failed as the worker's fault (not counted in the quota).

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from compute_worker import outputs
-from tests import docker_images
-from tests.security.conftest import Battery
-from tests.security.images import attack_image
+from tests.helpers import docker_images
+from tests.helpers.attack_images import attack_image
+from tests.helpers.battery import Battery
 
 pytestmark = pytest.mark.docker
 
@@ -53,13 +53,18 @@ grep -r -l -s REFERENCE-SECRET / --exclude-dir=proc --exclude-dir=sys 2>/dev/nul
 cat /mnt/reference/answer.txt 2>&1
 echo 42 > /mnt/out/predictions.txt
 """)
-    result = battery.submit(image, input_files={"public.txt": b"public"}, reference_files={"answer.txt": SECRET})
+    # The control: the scorer of the same run does see the secret.
+    scorer = docker_images.scoring_image("scorer-reads-reference", (
+        'printf \'{"secret_lines": %s}\' "$(grep -c -F REFERENCE-SECRET /mnt/reference/answer.txt)" '
+        "> /mnt/out/scores.json\n"))
+    result = battery.submit(image, scoring_image=scorer, input_files={"public.txt": b"public"},
+                            reference_files={"answer.txt": SECRET})
     assert result["status"] == "FINISHED", result
     log = result["participant_log"]
     assert "mnt: in out \n" in log, log
     assert "can't open '/mnt/reference/answer.txt': No such file or directory" in log, log
     assert SECRET.decode().strip() not in log and "answer" not in log.replace("/mnt/reference/answer.txt", ""), log
-    assert "REFERENCE-SECRET" in result["scoring_log"] or result["scores"]["matches"] == 0.0  # the scorer had it
+    assert result["scores"] == {"secret_lines": 1.0}, result
 
 
 def test_write_outside_out_and_tmp_fails(battery: Battery) -> None:

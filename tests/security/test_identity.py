@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.security.conftest import Battery
-from tests.security.images import attack_image
+from tests.helpers.attack_images import attack_image
+from tests.helpers.battery import Battery
 
 pytestmark = pytest.mark.docker
 

@@ -17,8 +17,8 @@ from collections.abc import Iterator
 import docker
 import pytest
 
-from tests.security.conftest import Battery
-from tests.security.images import attack_image
+from tests.helpers.attack_images import attack_image
+from tests.helpers.battery import Battery
 
 pytestmark = pytest.mark.docker
 

@@ -1,6 +1,6 @@
 """Malformed image references: refused by the site's API before anything is stored or sent, and by the worker.
 
-The table is the site's grammar table (:data:`tests.site.test_reference_grammar.BAD`). The
+The table is the grammar table (:data:`tests.helpers.reference_table.BAD`). The
 browser form is covered by the browser tests.
 """
 
@@ -15,10 +15,10 @@ from django.test import Client
 from competition.models import ApiToken, Submission
 from compute_worker import protocol
 from compute_worker.tasks import handle_message
-from tests.site.conftest import submissions_url
-from tests.site.test_reference_grammar import BAD
-from tests.stub_site import StubSite
-from tests.worker_fixtures import make_request
+from tests.helpers.reference_table import BAD
+from tests.helpers.site_api import submissions_url
+from tests.helpers.stub_site import StubSite
+from tests.helpers.worker_requests import make_request
 
 TYPED = [typed for typed, _ in BAD]
 IDS = [repr(typed)[:40] for typed in TYPED]

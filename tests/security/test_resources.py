@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.security.conftest import Battery
-from tests.security.images import attack_image, with_labels
+from tests.helpers.attack_images import attack_image, with_labels
+from tests.helpers.battery import Battery
 
 pytestmark = pytest.mark.docker
 

@@ -1,16 +1,13 @@
-"""gVisor (runsc) for real: its pids limits, and ``--check`` sees it."""
+"""gVisor (runsc) for real: its pids limits, and ``--check`` sees the runtime (and its absence)."""
 
 from __future__ import annotations
-
-import dataclasses
-import os
-import subprocess
-import sys
 
 import pytest
 
 from compute_worker import protocol, sandbox
-from tests.security.conftest import Battery
+from tests.helpers.battery import RUNTIMES, Battery
+from tests.helpers.stub_engine import stub_engine
+from tests.helpers.worker_command import run_check
 
 pytestmark = pytest.mark.docker
 
@@ -27,11 +24,15 @@ def test_runsc_keeps_the_phase_pids_limit_inside(battery: Battery) -> None:
 
 
 def test_check_command_sees_the_runtime(battery: Battery) -> None:
-    env = {**os.environ, "EVALBOX_RUNTIME": battery.runtime}
-    done = subprocess.run([sys.executable, "-m", "compute_worker", "--check"], env=env, capture_output=True,
-                          text=True, timeout=60)
+    done = run_check(EVALBOX_RUNTIME=battery.runtime)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "runtimes: " in done.stdout and "runsc" in done.stdout and "check: OK" in done.stdout
     assert f'"runtime": "{battery.runtime}"' in done.stdout
-    config = dataclasses.replace(battery.config, runtime="gvisor-missing")
-    assert config.runtime not in done.stdout
+    # On an engine without that runtime the same configuration fails the check, which names it.
+    others = [name for name in RUNTIMES if name != battery.runtime]
+    with stub_engine(others) as host:
+        lacking = run_check(EVALBOX_RUNTIME=battery.runtime, DOCKER_HOST=host)
+    assert lacking.returncode == 1, lacking.stdout + lacking.stderr
+    assert (f"PROBLEM: EVALBOX_RUNTIME={battery.runtime} but the Docker engine has no such runtime "
+            f"(it has: {', '.join(others)}).") in lacking.stdout
+    assert "check: FAILED" in lacking.stdout

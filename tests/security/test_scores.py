@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests import docker_images
-from tests.security.conftest import Battery
-from tests.security.images import attack_image
+from tests.helpers import docker_images
+from tests.helpers.attack_images import attack_image
+from tests.helpers.battery import Battery
 
 pytestmark = pytest.mark.docker
 

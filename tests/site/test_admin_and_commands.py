@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
 from competition import models
-from tests.site.conftest import Api, submissions_url
+from tests.helpers.site_api import Api, submissions_url
 
 pytestmark = pytest.mark.django_db
 

@@ -11,38 +11,7 @@ import zipfile
 import pytest
 
 from competition.archives import ArchiveError, check_archive
-
-
-def zip_bytes(*members: tuple[str, bytes, int]) -> bytes:
-    """A zip of (name, data, unix mode) members (mode 0: a plain file)."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, data, mode in members:
-            info = zipfile.ZipInfo(name)
-            if mode:
-                info.external_attr = mode << 16
-            archive.writestr(info, data)
-    return buffer.getvalue()
-
-
-def tar_gz_bytes(*members: tarfile.TarInfo | tuple[str, bytes]) -> bytes:
-    """A tar.gz of TarInfo headers (no data) or (name, data) files."""
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
-        for member in members:
-            if isinstance(member, tarfile.TarInfo):
-                archive.addfile(member)
-            else:
-                info = tarfile.TarInfo(member[0])
-                info.size = len(member[1])
-                archive.addfile(info, io.BytesIO(member[1]))
-    return buffer.getvalue()
-
-
-def tar_member(name: str, kind: bytes, linkname: str = "") -> tarfile.TarInfo:
-    info = tarfile.TarInfo(name)
-    info.type, info.linkname = kind, linkname
-    return info
+from tests.helpers.archives import tar_gz_of, tar_member, zip_of
 
 
 def check(data: bytes) -> str:
@@ -50,34 +19,34 @@ def check(data: bytes) -> str:
 
 
 def test_good_zip_and_tar_return_their_sha256() -> None:
-    good_zip = zip_bytes(("data/a.csv", b"1,2\n", 0), ("data/", b"", stat.S_IFDIR | 0o755),
-                         ("link", b"data/a.csv", stat.S_IFLNK | 0o777))
-    good_tar = tar_gz_bytes(("a.csv", b"x"), tar_member("sub/link", tarfile.SYMTYPE, "../a.csv"),
-                            tar_member("dir", tarfile.DIRTYPE))
+    good_zip = zip_of([("data/a.csv", b"1,2\n", 0), ("data/", b"", stat.S_IFDIR | 0o755),
+                       ("link", b"data/a.csv", stat.S_IFLNK | 0o777)])
+    good_tar = tar_gz_of([("a.csv", b"x"), tar_member("sub/link", tarfile.SYMTYPE, "../a.csv"),
+                          tar_member("dir", tarfile.DIRTYPE)])
     for data in (good_zip, good_tar):
         assert check(data) == hashlib.sha256(data).hexdigest()
 
 
 BAD_ZIPS = [
-    (zip_bytes(("../escape", b"x", 0)), "'..'"),
-    (zip_bytes(("a/../../escape", b"x", 0)), "'..'"),
-    (zip_bytes(("/etc/passwd", b"x", 0)), "absolute path"),
-    (zip_bytes(("C:/windows", b"x", 0)), "absolute path"),
-    (zip_bytes(("out", b"../../etc", stat.S_IFLNK | 0o777)), "link pointing outside"),
-    (zip_bytes(("out", b"/etc/shadow", stat.S_IFLNK | 0o777)), "link pointing outside"),
-    (zip_bytes(("dev", b"", stat.S_IFCHR | 0o600)), "special file"),
-    (zip_bytes(("fifo", b"", stat.S_IFIFO | 0o600)), "special file"),
+    (zip_of([("../escape", b"x", 0)]), "'..'"),
+    (zip_of([("a/../../escape", b"x", 0)]), "'..'"),
+    (zip_of([("/etc/passwd", b"x", 0)]), "absolute path"),
+    (zip_of([("C:/windows", b"x", 0)]), "absolute path"),
+    (zip_of([("out", b"../../etc", stat.S_IFLNK | 0o777)]), "link pointing outside"),
+    (zip_of([("out", b"/etc/shadow", stat.S_IFLNK | 0o777)]), "link pointing outside"),
+    (zip_of([("dev", b"", stat.S_IFCHR | 0o600)]), "special file"),
+    (zip_of([("fifo", b"", stat.S_IFIFO | 0o600)]), "special file"),
 ]
 
 BAD_TARS = [
-    (tar_gz_bytes(("../escape", b"x")), "'..'"),
-    (tar_gz_bytes(("/abs", b"x")), "absolute path"),
-    (tar_gz_bytes(tar_member("l", tarfile.SYMTYPE, "../../etc/passwd")), "link pointing outside"),
-    (tar_gz_bytes(tar_member("l", tarfile.SYMTYPE, "/etc/passwd")), "link pointing outside"),
-    (tar_gz_bytes(tar_member("h", tarfile.LNKTYPE, "/etc/passwd")), "hard link"),
-    (tar_gz_bytes(tar_member("d", tarfile.CHRTYPE)), "special file"),
-    (tar_gz_bytes(tar_member("b", tarfile.BLKTYPE)), "special file"),
-    (tar_gz_bytes(tar_member("f", tarfile.FIFOTYPE)), "special file"),
+    (tar_gz_of([("../escape", b"x")]), "'..'"),
+    (tar_gz_of([("/abs", b"x")]), "absolute path"),
+    (tar_gz_of([tar_member("l", tarfile.SYMTYPE, "../../etc/passwd")]), "link pointing outside"),
+    (tar_gz_of([tar_member("l", tarfile.SYMTYPE, "/etc/passwd")]), "link pointing outside"),
+    (tar_gz_of([tar_member("h", tarfile.LNKTYPE, "/etc/passwd")]), "hard link"),
+    (tar_gz_of([tar_member("d", tarfile.CHRTYPE)]), "special file"),
+    (tar_gz_of([tar_member("b", tarfile.BLKTYPE)]), "special file"),
+    (tar_gz_of([tar_member("f", tarfile.FIFOTYPE)]), "special file"),
 ]
 
 
@@ -107,6 +76,6 @@ def test_too_large(settings) -> None:
 def test_too_many_members(settings, kind: str) -> None:
     settings.EVALBOX_MAX_ARCHIVE_MEMBERS = 3
     names = [f"f{i}" for i in range(4)]
-    data = zip_bytes(*[(n, b"", 0) for n in names]) if kind == "zip" else tar_gz_bytes(*[(n, b"") for n in names])
+    data = zip_of([(n, b"", 0) for n in names]) if kind == "zip" else tar_gz_of([(n, b"") for n in names])
     with pytest.raises(ArchiveError, match="more than 3 members"):
         check(data)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import socket
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -13,7 +12,6 @@ from celery import Celery
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.utils import timezone
-from kombu import Connection
 
 from competition.auth import token_matches
 from competition.dispatch import broker_connection, build_run_request
@@ -21,11 +19,10 @@ from competition.models import Submission
 from competition.sweep import sweep
 from compute_worker import protocol
 from compute_worker.protocol import RunRequest, transport
-from tests.processes import AMQP_URL
-from tests.site.conftest import submissions_url
+from tests.helpers.broker import AMQP_URL, delete_queue, unique_name
+from tests.helpers.site_api import submissions_url
 
 pytestmark = pytest.mark.django_db
-
 
 
 def closed_port_url() -> str:
@@ -48,21 +45,12 @@ def take_message(queue_name: str) -> tuple[dict, dict, RunRequest]:
 
 
 @pytest.fixture
-def rabbitmq(settings) -> Iterator[str]:
+def rabbitmq(settings, rabbitmq_url: str) -> Iterator[str]:
     """Point the site at the real RabbitMQ; yield a unique queue name, deleted afterwards."""
-    try:
-        with Connection(AMQP_URL, connect_timeout=2) as connection:
-            connection.ensure_connection(max_retries=1)
-    except Exception as exc:  # noqa: BLE001 - any failure means "no broker here"
-        pytest.skip(f"RabbitMQ is not reachable at {AMQP_URL}: {exc}")
-    settings.CELERY_BROKER_URL = AMQP_URL
-    name = f"test-{uuid.uuid4().hex[:12]}"
+    settings.CELERY_BROKER_URL = rabbitmq_url
+    name = unique_name("test")
     yield name
-    with Connection(AMQP_URL) as connection:
-        channel = connection.default_channel
-        queue = transport.compute_queue(name, AMQP_URL)(channel)
-        queue.delete()
-        queue.exchange.delete()
+    delete_queue(name, rabbitmq_url)
 
 
 def test_run_request_carries_the_phase(phase, participant, make_submission) -> None:

@@ -8,7 +8,7 @@ import random
 import pytest
 from django.test import Client
 
-from tests.site.conftest import submissions_url, worker_url
+from tests.helpers.site_api import submissions_url, worker_url
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from django.middleware.csrf import get_token
 from django.test import Client
 
 from competition.models import Participant, Submission
-from tests.site.conftest import Api, submissions_url, worker_url
+from tests.helpers.site_api import Api, submissions_url, worker_url
 
 pytestmark = pytest.mark.django_db
 

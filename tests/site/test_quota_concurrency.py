@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 
 from competition.models import ApiToken, Submission
-from tests.site.conftest import submissions_url
+from tests.helpers.site_api import submissions_url
 
 THREADS = 8
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import zipfile
 from datetime import timedelta
 
 import pytest
@@ -12,7 +11,8 @@ from django.utils import timezone
 
 from competition.auth import token_matches
 from competition.models import Submission
-from tests.site.conftest import submissions_url
+from tests.helpers.archives import zip_bytes
+from tests.helpers.site_api import submissions_url
 
 pytestmark = pytest.mark.django_db
 
@@ -24,13 +24,10 @@ SUBMISSION_KEYS = {
 
 
 def zip_upload(name: str = "predictions.zip", members: dict[str, bytes] | None = None) -> io.BytesIO:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for member, data in (members or {"predictions.csv": b"1\n"}).items():
-            archive.writestr(member, data)
-    buffer.seek(0)
-    buffer.name = name
-    return buffer
+    """A zip file to upload as ``name``."""
+    upload = io.BytesIO(zip_bytes(members or {"predictions.csv": b"1\n"}))
+    upload.name = name
+    return upload
 
 
 def token_client(api) -> Client:

@@ -10,7 +10,8 @@ from django.core.files.base import ContentFile
 
 from competition.models import Submission
 from compute_worker.protocol import Status
-from tests.site.conftest import worker_url
+from tests.helpers.archives import zip_bytes
+from tests.helpers.site_api import worker_url
 
 pytestmark = pytest.mark.django_db
 
@@ -156,10 +157,7 @@ def test_unknown_submission_is_401(worker_api) -> None:
 
 
 def _zip(name: str) -> ContentFile:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr(name, name)
-    return ContentFile(buffer.getvalue(), name=f"{name}.zip")
+    return ContentFile(zip_bytes({name: name.encode()}), name=f"{name}.zip")
 
 
 @pytest.fixture

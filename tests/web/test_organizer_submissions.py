@@ -18,13 +18,13 @@ def many(competition, phase, make_phase, registration, make_user, make_submissio
     other = Participant.objects.create(competition=competition, user=make_user("quinn"), status="approved")
     final = make_phase(competition, "Final")
     return {
-        "running": make_submission(phase, registration, status="RUNNING"),
+        "running": make_submission(phase, registration, status="RUNNING")[0],
         "finished": make_submission(phase, registration, status="FINISHED", rank_score=0.5,
                                     image_digest="sha256:" + "d" * 64,
-                                    image_labels={"org.opencontainers.image.title": "<b>cats model</b>"}),
+                                    image_labels={"org.opencontainers.image.title": "<b>cats model</b>"})[0],
         "failed": make_submission(phase, other, status="FAILED", failure_reason="time_limit",
-                                  failure_message="Stopped after 3 s"),
-        "queued_final": make_submission(final, other, status="QUEUED"),
+                                  failure_message="Stopped after 3 s")[0],
+        "queued_final": make_submission(final, other, status="QUEUED")[0],
     }
 
 

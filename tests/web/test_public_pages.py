@@ -11,8 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from competition.models import Participant
-
-from .conftest import PASSWORD
+from tests.helpers.accounts import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -62,7 +61,7 @@ def test_hostile_competition_text_is_escaped(client, make_competition, make_phas
 def test_leaderboard_ranks_best_submission_per_participant(
     client, competition, make_phase, make_submission, make_user
 ):
-    phase = make_phase(competition, columns=(("accuracy", True), ("time", False)))
+    phase = make_phase(competition, columns=(("accuracy", "desc", 3, True), ("time", "desc", 3, False)))
     then = timezone.now() - timedelta(hours=1)
     people = {}
     for name in ("ann", "bob", "cyd"):

@@ -34,11 +34,11 @@ def test_rows_show_progress_failure_scores_and_cancel(
     player_client, competition, phase, registration, make_submission
 ):
     now = timezone.now()
-    running = make_submission(phase, registration, status="RUNNING", started_at=now - timedelta(seconds=30),
+    running, _ = make_submission(phase, registration, status="RUNNING", started_at=now - timedelta(seconds=30),
                               elapsed_s=150.0)
-    failed = make_submission(phase, registration, status="FAILED", failure_reason="out_of_memory",
+    failed, _ = make_submission(phase, registration, status="FAILED", failure_reason="out_of_memory",
                              failure_message="Killed at 2048 MB")
-    finished = make_submission(phase, registration, status="FINISHED", scores={"accuracy": 0.912345, "secret": 7})
+    finished, _ = make_submission(phase, registration, status="FINISHED", scores={"accuracy": 0.912345, "secret": 7})
     html = table(player_client, competition, phase)
     rows = {int(m.group(1)): m.group(0) for m in re.finditer(r'<tr data-id="(\d+)".*?</tr>', html, re.S)}
     assert set(rows) == {running.pk, failed.pk, finished.pk}

@@ -23,7 +23,7 @@ import pytest
 from compute_worker import protocol, sandbox
 from compute_worker.__main__ import main
 from compute_worker.docker_cli import Untranslatable, docker_run_command, docker_run_options
-from tests import docker_images
+from tests.helpers import docker_images
 
 ROOT = Path(__file__).resolve().parents[2]
 #: ``<!-- generated: python -m compute_worker sandbox-command ARGS -->`` and the ```sh block right after it.

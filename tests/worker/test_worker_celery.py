@@ -11,7 +11,6 @@ import signal
 import subprocess
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import docker
 import pytest
@@ -22,10 +21,12 @@ from compute_worker import protocol
 from compute_worker.config import WorkerConfig
 from compute_worker.protocol import transport
 from compute_worker.protocol.transport import broker_transport_options, compute_queue, is_amqp, prepare_broker
-from tests import docker_images
-from tests.processes import AMQP_URL, compute_workers, delete_queue, require_rabbitmq, unique_name, wait_for
-from tests.stub_site import StubSite
-from tests.worker.conftest import make_request
+from tests.helpers import docker_images
+from tests.helpers.broker import AMQP_URL, delete_queue, unique_name
+from tests.helpers.processes import compute_workers, pool_children
+from tests.helpers.stub_site import StubSite
+from tests.helpers.timing import wait_for
+from tests.helpers.worker_requests import make_request
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.docker]
 
@@ -35,7 +36,6 @@ BROKER = AMQP_URL
 @pytest.fixture(scope="module")
 def rabbit_worker(tmp_path_factory) -> Iterator[dict]:
     """A real Celery worker process on a unique quorum queue; yields its details."""
-    require_rabbitmq()
     docker_images.busybox_image()
     queue = unique_name("evalbox-test")
     sender = Celery("evalbox-test-sender", broker=BROKER)
@@ -52,15 +52,6 @@ def rabbit_worker(tmp_path_factory) -> Iterator[dict]:
 def send(worker: dict, kwargs: dict) -> None:
     """Send the task like the site does."""
     worker["sender"].send_task(protocol.TASK_NAME, kwargs=kwargs, queue=worker["queue"])
-
-
-def pool_children(pid: int) -> list[int]:
-    """Child process ids of ``pid``."""
-    children = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        text = (task / "children").read_text().split()
-        children.extend(int(c) for c in text)
-    return children
 
 
 def test_quorum_queue_runs_a_submission(rabbit_worker, stub_site: StubSite, scorer):

@@ -14,7 +14,7 @@ import pytest
 
 from compute_worker import archives, gpu
 from compute_worker.data_cache import DataCache, DataError
-from tests.worker.conftest import sha256, tar_gz
+from tests.helpers.archives import sha256, tar_gz
 
 
 def file_fetcher(data: bytes, log: Path | None = None, *, delay: float = 0.0, bad_first: int = 0):

@@ -13,9 +13,9 @@ import pytest
 from compute_worker import protocol, runner, sandbox
 from compute_worker.config import WorkerConfig
 from compute_worker.tasks import handle_message
-from tests import docker_images
-from tests.stub_site import StubSite
-from tests.worker.conftest import make_request
+from tests.helpers import docker_images
+from tests.helpers.stub_site import StubSite
+from tests.helpers.worker_requests import make_request
 
 pytestmark = pytest.mark.docker
 
@@ -87,7 +87,9 @@ env | sort
     assert "write-tmp: ok" in log and "write-out: ok" in log
     assert "home=/tmp" in log
     assert (input_dir / "data.txt").read_text() == "input"
-    env_names = {line.split("=", 1)[0] for line in log.splitlines() if "=" in line and line.isupper() is False}
+    lines = log.splitlines()
+    env_names = {line.split("=", 1)[0] for line in lines[lines.index("home=/tmp") + 1:]}  # the `env | sort` listing
+    assert {"HOME", "PATH"} <= env_names, log
     assert not any("TOKEN" in name or "EVALBOX" in name or "CELERY" in name for name in env_names)
 
 

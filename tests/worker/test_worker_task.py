@@ -15,9 +15,10 @@ from compute_worker import protocol
 from compute_worker.protocol import transport
 from compute_worker.site_client import SiteClient, SiteError, SubmissionGone
 from compute_worker.tasks import handle_message
-from tests import docker_images
-from tests.stub_site import StubSite
-from tests.worker.conftest import make_request, sha256
+from tests.helpers import docker_images
+from tests.helpers.archives import sha256
+from tests.helpers.stub_site import StubSite
+from tests.helpers.worker_requests import make_request
 
 pytestmark = pytest.mark.docker
 

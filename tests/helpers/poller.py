@@ -1,6 +1,6 @@
 """A small status-polling load client, run as its own process so it does not share the site's GIL.
 
-``python -m tests.reliability.poller URL TOKEN IDS --clients 200 --duration 20`` starts that many
+``python -m tests.helpers.poller URL TOKEN IDS --clients 200 --duration 20`` starts that many
 threads, each a browser polling ``GET /api/submissions/<id>/`` (ids taken round-robin) with
 keep-alive, for a bounded duration; it prints one JSON line: requests, errors, latencies.
 """

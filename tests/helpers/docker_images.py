@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import sys
 import tarfile
 import threading
 from pathlib import Path
@@ -26,8 +25,7 @@ from pathlib import Path
 import docker
 import docker.errors
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
-import build_images  # noqa: E402  (examples/ is a folder of scripts, not a package)
+from tests.helpers.examples import build_images
 
 BUSYBOX_BINARY = Path(os.environ.get("EVALBOX_TEST_BUSYBOX", "/bin/busybox"))
 PREFIX = "evalbox-test"
@@ -36,13 +34,15 @@ BUSYBOX_TAG = f"{PREFIX}/busybox:latest"
 _lock = threading.Lock()
 
 
-def _client() -> docker.DockerClient:
+def client() -> docker.DockerClient:
+    """A Docker SDK client of the engine of ``DOCKER_HOST``."""
     return docker.from_env()
 
 
-def _exists(client: docker.DockerClient, tag: str) -> bool:
+def image_exists(engine: docker.DockerClient, tag: str) -> bool:
+    """Whether the engine has an image tagged ``tag``."""
     try:
-        client.images.get(tag)
+        engine.images.get(tag)
         return True
     except docker.errors.ImageNotFound:
         return False
@@ -63,9 +63,9 @@ def build_from_files(tag: str, dockerfile: str, files: dict[str, tuple[bytes, in
         for name, (data, mode) in (files or {}).items():
             _add_bytes(tar, name, data, mode)
     buffer.seek(0)
-    client = _client()
+    engine = client()
     # No network for RUN steps: nothing is downloaded, and builds then work even without docker0.
-    client.images.build(fileobj=buffer, custom_context=True, tag=tag, rm=True, forcerm=True, pull=False,
+    engine.images.build(fileobj=buffer, custom_context=True, tag=tag, rm=True, forcerm=True, pull=False,
                         network_mode="none")
     return tag
 
@@ -73,8 +73,7 @@ def build_from_files(tag: str, dockerfile: str, files: dict[str, tuple[bytes, in
 def busybox_image() -> str:
     """The base busybox image (``FROM scratch`` + static busybox); returns its tag."""
     with _lock:
-        client = _client()
-        if not _exists(client, BUSYBOX_TAG):
+        if not image_exists(client(), BUSYBOX_TAG):
             build_from_files(
                 BUSYBOX_TAG,
                 'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "--install", "-s", "/bin"]\n'
@@ -97,7 +96,7 @@ def busybox_script_image(name: str, script: str, labels: dict[str, str] | None =
     digest = hashlib.sha256((dockerfile + script).encode()).hexdigest()[:12]
     tag = f"{PREFIX}/{name}:{digest}"
     with _lock:
-        if not _exists(_client(), tag):
+        if not image_exists(client(), tag):
             build_from_files(tag, dockerfile, {"run.sh": (script.encode(), 0o755)})
     return tag
 
@@ -124,10 +123,5 @@ def python_image() -> str:
     """The examples' Debian bookworm Python base image, made from Debian packages by
     ``examples/base-images/build.sh`` (debootstrap + docker import, rootfs cached per machine)."""
     with _lock:
-        build_images.ensure_base_images(_client(), {"python": build_images.PYTHON_BASE})
+        build_images.ensure_base_images(client(), {"python": build_images.PYTHON_BASE})
     return build_images.PYTHON_BASE
-
-
-if __name__ == "__main__":  # pragma: no cover - manual helper
-    print(busybox_image())
-    print(python_image())

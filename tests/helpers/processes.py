@@ -1,61 +1,25 @@
-"""Real processes and services the integration tests use: RabbitMQ and compute worker processes."""
+"""Compute worker processes the integration tests start, watch and kill."""
 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
-import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-import docker
-import pytest
-from kombu import Connection
+from tests.helpers.broker import AMQP_URL, unique_name
+from tests.helpers.containers import remove_worker_containers
+from tests.helpers.paths import ROOT
+from tests.helpers.timing import wait_for
 
-ROOT = Path(__file__).resolve().parents[1]
-AMQP_URL = os.environ.get("EVALBOX_TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
-
-T = TypeVar("T")
-
-
-def wait_for(predicate: Callable[[], T], timeout: float, what: str, interval: float = 0.1) -> T:
-    """Poll ``predicate`` until it returns something truthy; fail the test after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(interval)
-
-
-def require_rabbitmq(url: str = AMQP_URL) -> None:
-    """Fail (not skip) the test when RabbitMQ does not answer: CI must have it."""
-    try:
-        with Connection(url, connect_timeout=3) as connection:
-            connection.connect()
-    except Exception as exc:  # noqa: BLE001 - any connection error means the same thing here
-        pytest.fail(f"RabbitMQ is not reachable at {url}: {exc}")
-
-
-def unique_name(prefix: str) -> str:
-    """A name no other test run uses (queues, worker ids)."""
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
-
-
-def delete_queue(name: str, url: str = AMQP_URL) -> None:
-    """Delete a compute queue and its exchange from RabbitMQ."""
-    with Connection(url, connect_timeout=3) as connection:
-        channel = connection.channel()
-        channel.queue_delete(name)
-        channel.exchange_delete(name)
+_FINISHED = re.compile(r"submission (\d+): FINISHED reported")
 
 
 @dataclass
@@ -111,16 +75,6 @@ def start_compute_worker(queue: str, data_dir: Path, *, broker_url: str = AMQP_U
     return worker
 
 
-def remove_worker_containers(worker_id: str) -> None:
-    """Force-remove every container labelled with ``worker_id``."""
-    client = docker.from_env()
-    try:
-        for container in client.containers.list(all=True, filters={"label": f"evalbox.worker={worker_id}"}):
-            container.remove(force=True)
-    finally:
-        client.close()
-
-
 @contextmanager
 def compute_workers(queue: str, data_dir: Path, count: int = 1, **options: Any) -> Iterator[list[ComputeWorkerProcess]]:
     """``count`` compute workers on ``queue``, stopped and cleaned up afterwards."""
@@ -133,3 +87,29 @@ def compute_workers(queue: str, data_dir: Path, count: int = 1, **options: Any) 
         for worker in workers:
             worker.stop()
             remove_worker_containers(worker.worker_id)
+
+
+def finished_by(workers: Iterable[ComputeWorkerProcess]) -> dict[str, Counter[int]]:
+    """worker id -> how many times it reported each submission FINISHED (from its log)."""
+    return {w.worker_id: Counter(int(m) for m in _FINISHED.findall(w.log())) for w in workers}
+
+
+def pool_children(pid: int) -> list[int]:
+    """Child process ids of ``pid`` (a Celery worker's pool processes)."""
+    children = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children.extend(int(c) for c in (task / "children").read_text().split())
+    return children
+
+
+def sigkill_pool(worker_pid: int) -> None:
+    """SIGKILL the pool processes of a worker (the one running the task dies; the main process lives)."""
+    for child in pool_children(worker_pid):
+        os.kill(child, signal.SIGKILL)
+
+
+def sigkill_worker(worker: ComputeWorkerProcess) -> None:
+    """SIGKILL a compute worker: its pool processes and its main process (nothing runs a cleanup)."""
+    sigkill_pool(worker.process.pid)
+    worker.process.send_signal(signal.SIGKILL)
+    worker.process.wait(10)

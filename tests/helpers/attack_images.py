@@ -1,4 +1,4 @@
-"""Images of the security battery: busybox plus a static C probe (``probe.c``), one image per attack.
+"""Images of the security battery: busybox plus a static C probe (``probe.c`` here), one image per attack.
 
 :func:`probe_image` compiles ``probe.c`` with the host's ``gcc -static`` only when the image
 is missing (its tag is a hash of the source), copies it to ``/bin/probe`` and, owned by root
@@ -14,7 +14,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from tests import docker_images
+from tests.helpers import docker_images
 
 PROBE_SOURCE = Path(__file__).with_name("probe.c")
 _lock = threading.Lock()
@@ -29,7 +29,7 @@ def probe_image() -> str:
     source = PROBE_SOURCE.read_bytes()
     tag = f"{docker_images.PREFIX}/probe:{hashlib.sha256(source + dockerfile.encode()).hexdigest()[:12]}"
     with _lock:
-        if docker_images._exists(docker_images._client(), tag):
+        if docker_images.image_exists(docker_images.client(), tag):
             return tag
         with tempfile.TemporaryDirectory() as tmp:
             binary = Path(tmp) / "probe"
@@ -50,8 +50,8 @@ def with_labels(image: str, labels: dict[str, str]) -> str:
     repository = f"{docker_images.PREFIX}/labelled"
     tag = f"{repository}:{digest}"
     with _lock:
-        client = docker_images._client()
-        if not docker_images._exists(client, tag):
+        client = docker_images.client()
+        if not docker_images.image_exists(client, tag):
             container = client.containers.create(image, network_disabled=True)
             try:
                 container.commit(repository=repository, tag=digest, conf={"Labels": labels})

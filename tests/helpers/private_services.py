@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 import docker
 from kombu import Connection
 
-from tests.processes import wait_for
+from tests.helpers.timing import wait_for
 
 RABBITMQ_BIN = Path(os.environ.get("EVALBOX_TEST_RABBITMQ_BIN", "/usr/lib/rabbitmq/bin"))
 
