@@ -19,7 +19,7 @@ from competition.forms import CompetitionForm, ResultsUploadForm
 from competition.models import Competition, Participant
 
 from .access import get_organized_competition, get_visible_competition, registration_of, visible_competitions
-from .rows import format_score, rows_for
+from .rows import rows_for
 
 
 def home(request):
@@ -94,10 +94,7 @@ def leaderboard(request, slug: str):
                     "participant": row.get("participant"),
                     "submission_id": row.get("submission_id"),
                     "created": parse_datetime(row["created"]) if row.get("created") else None,
-                    "cells": [
-                        format_score((row.get("scores") or {}).get(c["key"]), int(c.get("precision", 4)))
-                        for c in columns
-                    ],
+                    "cells": [row["scores_text"][c["key"]] for c in columns],
                 }
                 for row in data.get("rows", [])
             ],
@@ -135,11 +132,7 @@ def leaderboard_csv(request, slug: str):
     writer = csv.writer(response, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
     writer.writerow(["rank", "participant", *(csv_safe(c["key"]) for c in columns), "submission_id", "submitted_at"])
     for row in data["rows"]:
-        scores = row.get("scores") or {}
-        cells = []
-        for column in columns:
-            value = scores.get(column["key"])
-            cells.append(format_score(value, int(column["precision"])) if value is not None else "")
+        cells = [row["scores_text"][column["key"]] for column in columns]
         writer.writerow([row["rank"], csv_safe(row["participant"]), *cells, row["submission_id"], row["created"]])
     return response
 

@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from competition import actions, monitoring
 from competition.models import Submission
+from competition.serializers import score_json
 from competition.transitions import TransitionRefused
 from compute_worker.protocol import Status
 
@@ -47,6 +48,14 @@ def _filters(request, phases) -> dict[str, str]:
     if query.get("phase", "") in {str(p.pk) for p in phases}:
         wanted["phase"] = query["phase"]
     return wanted
+
+
+def _ranking_score(submission: Submission) -> dict | None:
+    """The ranking column's score of a finished submission (label, value, text), or ``None``."""
+    ranking = next((c for c in submission.phase.columns.all() if c.ranks), None)
+    if ranking is None or submission.rank_score is None:
+        return None
+    return score_json(submission.rank_score, ranking)
 
 
 def _counts(competition, phases) -> list[dict]:
@@ -73,6 +82,7 @@ def submissions(request, slug: str):
     found = (
         Submission.objects.filter(phase__competition=competition)
         .select_related("phase", "participant__user")
+        .prefetch_related("phase__columns")
         .order_by("-created", "-pk")
     )
     if wanted["status"]:
@@ -87,6 +97,7 @@ def submissions(request, slug: str):
             "submission": s,
             "badge": BADGES.get(s.status, "text-bg-secondary"),
             "labels": sorted((s.image_labels or {}).items()) if isinstance(s.image_labels, dict) else [],
+            "score": _ranking_score(s),
         }
         for s in found[:MAX_ROWS]
     ]
