@@ -14,6 +14,7 @@ from pathlib import Path
 
 import dj_database_url
 
+from competition.project.private import private_dir, private_secret
 from compute_worker.protocol.transport import broker_transport_options
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -43,19 +44,29 @@ def _env_list(name: str, default: str = "") -> list[str]:
 
 
 DEBUG = _env_bool("DJANGO_DEBUG", False)
+# var/ holds the secret key, the SQLite database, data archives and the embedded broker's
+# messages (worker tokens): its owner only may read it.
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
-if not SECRET_KEY:
-    # A stable per-checkout key for the demo; real deployments set DJANGO_SECRET_KEY.
-    key_file = VAR_DIR / "secret_key"
-    if not key_file.exists():
-        import secrets
-
-        VAR_DIR.mkdir(parents=True, exist_ok=True)
-        key_file.write_text(secrets.token_urlsafe(50))
-    SECRET_KEY = key_file.read_text().strip()
+if not SECRET_KEY or VAR_DIR.exists():
+    private_dir(VAR_DIR)
+SECRET_KEY = SECRET_KEY or private_secret(VAR_DIR / "secret_key")
 
 ALLOWED_HOSTS = _env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = _env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+
+# EVALBOX_TLS=1: the site is served over HTTPS only (``manage.py check --deploy`` reports nothing).
+# Behind a TLS-terminating proxy, that proxy must set X-Forwarded-Proto (and drop the client's);
+# EVALBOX_TLS_PROXY_HEADER="" turns the header off when Django itself sees the TLS connection.
+EVALBOX_TLS = _env_bool("EVALBOX_TLS", False)
+if EVALBOX_TLS:
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("EVALBOX_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("EVALBOX_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = _env_bool("EVALBOX_HSTS_PRELOAD", True)
+    _proxy_header = os.environ.get("EVALBOX_TLS_PROXY_HEADER", "X-Forwarded-Proto").strip()
+    if _proxy_header:
+        SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_header.upper().replace("-", "_"), "https")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -69,6 +80,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "competition.project.headers.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -6,9 +6,10 @@ from django.contrib.auth import login
 from django.contrib.auth.views import LoginView
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_http_methods
 
 from competition.forms import SignInForm, SignUpForm
+
+from .methods import form_page
 
 
 class SignInView(LoginView):
@@ -26,7 +27,7 @@ def _safe_next(request) -> str | None:
     return None
 
 
-@require_http_methods(["GET", "POST"])
+@form_page
 def signup(request):
     """Create an account, sign it in and go back where the user came from."""
     if request.user.is_authenticated:

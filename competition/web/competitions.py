@@ -11,7 +11,6 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django.views.decorators.http import require_http_methods
 
 from competition import leaderboard as boards
 from competition.charts import score_chart
@@ -19,6 +18,7 @@ from competition.forms import CompetitionForm, ResultsUploadForm
 from competition.models import Competition, Participant
 
 from .access import get_organized_competition, get_visible_competition, registration_of, visible_competitions
+from .methods import form_page
 from .rows import rows_for
 
 
@@ -152,7 +152,7 @@ def _save_competition(request, form: CompetitionForm, creating: bool):
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@form_page
 def create(request):
     """The "New competition" form: any signed-in user may organize a competition."""
     form = CompetitionForm(request.POST or None)
@@ -165,7 +165,7 @@ def create(request):
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@form_page
 def edit(request, slug: str):
     competition = get_organized_competition(request, slug)
     form = CompetitionForm(request.POST or None, instance=competition)

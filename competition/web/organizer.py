@@ -22,7 +22,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from competition import actions, monitoring
 from competition.models import Submission
@@ -73,7 +73,7 @@ def _counts(competition, phases) -> list[dict]:
 
 
 @login_required
-@require_GET
+@require_safe
 def submissions(request, slug: str):
     competition = get_organized_competition(request, slug)
     context = _tab_context(request, competition, "submissions")
@@ -113,7 +113,7 @@ def submissions(request, slug: str):
 
 
 @login_required
-@require_GET
+@require_safe
 def broker(request, slug: str):
     """The queue depth and connected workers (an HTML fragment)."""
     competition = get_organized_competition(request, slug)

@@ -75,15 +75,10 @@
       var elapsed = Math.max(0, Number(row.elapsed_s) || 0);
       var limit = Math.max(0, Number(row.time_limit_s) || 0);
       var pct = limit ? Math.min(100, Math.floor((100 * elapsed) / limit)) : 0;
-      var progress = el("div", "progress mt-1");
-      progress.setAttribute("role", "progressbar");
+      var progress = el("progress", "elapsed mt-1", pct + "%");
+      progress.max = 100;
+      progress.value = pct;
       progress.setAttribute("aria-label", "Elapsed time");
-      progress.setAttribute("aria-valuemin", "0");
-      progress.setAttribute("aria-valuemax", String(limit));
-      progress.setAttribute("aria-valuenow", String(Math.round(elapsed)));
-      var bar = el("div", "progress-bar progress-bar-striped progress-bar-animated");
-      bar.style.width = pct + "%";
-      progress.appendChild(bar);
       statusCell.appendChild(progress);
       statusCell.appendChild(el("div", "small text-body-secondary", Math.round(elapsed) + " s / " + limit + " s"));
     }
