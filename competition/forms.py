@@ -119,11 +119,16 @@ class CompetitionForm(BootstrapMixin, forms.ModelForm):
         }
         help_texts = {
             "slug": "Used in URLs and by the evalbox CLI: letters, digits, '-' and '_'. Cannot change later.",
-            "queue_name": "The Celery queue its compute workers listen to.",
         }
+
+    queue_name = forms.ChoiceField(
+        label="Queue name",
+        help_text="The shared queue, or a dedicated one the site's operator assigned to this competition.",
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["queue_name"].choices = [(name, name) for name in self.instance.usable_queues()]
         if self.instance.pk:
             self.fields["slug"].disabled = True
             names = self.instance.admins.order_by("username").values_list("username", flat=True)

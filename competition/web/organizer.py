@@ -30,7 +30,7 @@ from competition.serializers import score_json
 from competition.transitions import TransitionRefused
 from compute_worker.protocol import Status
 
-from .access import get_organized_competition
+from .access import get_organized_competition, organized_competitions
 from .competitions import _tab_context
 from .rows import BADGES
 
@@ -115,12 +115,22 @@ def submissions(request, slug: str):
 @login_required
 @require_safe
 def broker(request, slug: str):
-    """The queue depth and connected workers (an HTML fragment)."""
+    """The queue depth and the connected workers the user may see (an HTML fragment).
+
+    An organizer sees the workers of the competition's usable queues, only those queues, and
+    only the task ids of competitions they organize; staff see every worker.
+    """
     competition = get_organized_competition(request, slug)
+    answer = monitoring.connected_workers()
+    if not request.user.is_staff:  # the operator sees every worker; an organizer only their own
+        own = Submission.objects.filter(pk__in=monitoring.submission_ids(answer),
+                                        phase__competition__in=organized_competitions(request.user))
+        answer = monitoring.restricted(answer, set(competition.usable_queues()),
+                                       set(own.values_list("pk", flat=True)))
     return render(request, "competition/_broker.html", {
         "competition": competition,
         "depth": monitoring.queue_depth(competition.queue_name),
-        "answer": monitoring.connected_workers(),
+        "answer": answer,
         "flower_url": settings.EVALBOX_FLOWER_URL,
     })
 
