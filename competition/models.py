@@ -338,3 +338,8 @@ class ApiToken(models.Model):
         key = secrets.token_urlsafe(32)
         cls.objects.update_or_create(user=user, defaults={"key_hash": hash_token(key)})
         return key
+
+
+
+# The account rules' models live apart; importing them here registers them with the app.
+from .account_models import AdminInvitation, UsernameSkeleton  # noqa: E402, F401

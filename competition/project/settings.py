@@ -102,6 +102,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "competition.web.invitations.pending_count",
             ],
         },
     },
@@ -120,9 +121,29 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# --- accounts: rate limits (competition/throttle.py) and the client's address behind proxies
+# Failed sign-ins per client address and per account, and sign-up attempts per address and per
+# requested name, in each window.
+EVALBOX_SIGN_IN_LIMIT = int(os.environ.get("EVALBOX_SIGN_IN_LIMIT", "10"))
+EVALBOX_SIGN_UP_LIMIT = int(os.environ.get("EVALBOX_SIGN_UP_LIMIT", "10"))
+EVALBOX_THROTTLE_WINDOW_S = int(os.environ.get("EVALBOX_THROTTLE_WINDOW_S", "900"))
+# Default REMOTE_ADDR. Behind proxies: the header the outermost proxy sets to the client's address
+# (e.g. X-Real-IP), or how many proxies append to X-Forwarded-For (competition/client_address.py).
+EVALBOX_CLIENT_ADDRESS_HEADER = os.environ.get("EVALBOX_CLIENT_ADDRESS_HEADER", "").strip()
+EVALBOX_TRUSTED_PROXIES = int(os.environ.get("EVALBOX_TRUSTED_PROXIES", "0"))
+# The limits hold across server processes only if they share the cache: EVALBOX_CACHE_DIR (a
+# folder on this machine) does; the default is each process's memory.
+_cache_dir = os.environ.get("EVALBOX_CACHE_DIR", "").strip()
+CACHES = {"default": (
+    {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": _cache_dir} if _cache_dir
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+)}
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"

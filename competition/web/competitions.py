@@ -137,6 +137,11 @@ def leaderboard_csv(request, slug: str):
     return response
 
 
+#: Said after any new co-organizer name, whether or not it is an account's.
+INVITED = ("New co-organizer names were invited: an account by that name, if there is one, "
+           "joins once its owner accepts on their Invitations page.")
+
+
 def _save_competition(request, form: CompetitionForm, creating: bool):
     try:
         with transaction.atomic():
@@ -144,10 +149,12 @@ def _save_competition(request, form: CompetitionForm, creating: bool):
             if creating:
                 competition.created_by = request.user
             competition.save()
-            competition.admins.set(form.cleaned_data["admins"])
+            invited = form.save_admins(competition, request.user)
     except IntegrityError:
         form.add_error("slug", "A competition with this slug already exists.")
         return None
+    if invited:
+        messages.info(request, INVITED)
     return competition
 
 
