@@ -23,6 +23,8 @@ from .numbers import format_number
 TOP = 5
 WIDTH, HEIGHT = 720, 260
 LEFT, RIGHT, TOP_MARGIN, BOTTOM = 64, 150, 12, 34
+#: The y labels' monospace digits are about this wide (11 px font); the left margin grows to fit them.
+LABEL_CHAR_PX = 7
 COLORS = ("#0d6efd", "#d63384", "#198754", "#fd7e14", "#6f42c1")
 
 
@@ -177,9 +179,10 @@ class _Plot:
     span_s: float
     low: float
     high: float
+    left: int = LEFT
 
     def x(self, moment: datetime) -> float:
-        return round(LEFT + (WIDTH - RIGHT - LEFT) * (moment - self.start).total_seconds() / self.span_s, 1)
+        return round(self.left + (WIDTH - RIGHT - self.left) * (moment - self.start).total_seconds() / self.span_s, 1)
 
     def y(self, value: float) -> float:
         bottom = HEIGHT - BOTTOM
@@ -229,9 +232,10 @@ def draw_chart(lines: list[tuple[str, list[tuple[datetime, float]]]], label: str
         return None
     start, end = _time_range(times)
     low, high, ticks = _y_axis([v for _, line in lines for _, v in line])
-    plot = _Plot(start=start, span_s=(end - start).total_seconds(), low=low, high=high)
-    y_ticks = [{"y": plot.y(tick), "label": text} for tick, text in zip(ticks, _tick_labels(ticks, precision),
-                                                                        strict=True)]
+    labels = _tick_labels(ticks, precision)
+    left = max(LEFT, LABEL_CHAR_PX * max(map(len, labels)) + 10)
+    plot = _Plot(start=start, span_s=(end - start).total_seconds(), low=low, high=high, left=left)
+    y_ticks = [{"y": plot.y(tick), "label": text} for tick, text in zip(ticks, labels, strict=True)]
     time_format = _time_format(start, end)
     moments = [start + (end - start) * i / 4 for i in range(5)]
     x_ticks = [{"x": plot.x(moment), "label": moment.strftime(time_format)} for moment in moments]
@@ -240,6 +244,6 @@ def draw_chart(lines: list[tuple[str, list[tuple[datetime, float]]]], label: str
         if line:
             series.append(_series(line, name, COLORS[index % len(COLORS)], plot, precision, len(series)))
     return Chart(
-        width=WIDTH, height=HEIGHT, left=LEFT, right_edge=WIDTH - RIGHT, top=TOP_MARGIN,
+        width=WIDTH, height=HEIGHT, left=left, right_edge=WIDTH - RIGHT, top=TOP_MARGIN,
         bottom_edge=HEIGHT - BOTTOM, label=label, x_ticks=x_ticks, y_ticks=y_ticks, series=series,
     )
