@@ -76,7 +76,7 @@ def test_the_chart_is_bounded_for_any_finite_scores(values: list[list[float]], p
     drawn = [(f"p{i}", [(START + timedelta(minutes=j), v) for j, v in enumerate(line)])
              for i, line in enumerate(values)]
     chart = charts.draw_chart(drawn, "Score", precision)
-    assert 2 <= len(chart.y_ticks) <= charts.MAX_Y_TICKS + 1
+    assert 2 <= len(chart.y_ticks) <= charts.MAX_Y_TICKS
     low_edge, high_edge = chart.top - 0.5, chart.bottom_edge + 0.5
     for tick in chart.y_ticks:
         assert low_edge <= tick["y"] <= high_edge
