@@ -154,7 +154,7 @@ def print_leaderboard(board: dict) -> None:
     print("  " + "  ".join(["rank", "participant".ljust(14), *(k.rjust(9) for k in keys)]))
     for row in board["rows"]:
         print("  " + "  ".join([str(row["rank"]).rjust(4), row["participant"].ljust(14),
-                                *(f"{row['scores'].get(k, ''):>9}" for k in keys)]))
+                                *(f"{row['scores_text'].get(k, ''):>9}" for k in keys)]))
 
 
 def main() -> int:
