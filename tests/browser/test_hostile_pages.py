@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 
 from competition.models import ComputeQueue
 from competition.numbers import format_number
-from tests.browser.conftest import sign_in
+from tests.helpers.browser import sign_in
 
 pytestmark = [pytest.mark.rabbitmq]
 

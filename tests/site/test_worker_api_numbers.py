@@ -11,7 +11,7 @@ import pytest
 
 from competition.models import Submission
 from compute_worker.protocol import Status
-from tests.site.conftest import worker_url
+from tests.helpers.site_api import worker_url
 
 pytestmark = pytest.mark.django_db
 

@@ -15,10 +15,10 @@ from django.urls import reverse
 from competition.client_address import client_address
 from competition.throttle import Throttle
 from competition.usernames import UNAVAILABLE, skeleton
+from tests.helpers.accounts import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
-PASSWORD = "correct-horse-battery-staple"
 
 
 def _sign_up(client, username: str, password: str = PASSWORD, **extra):

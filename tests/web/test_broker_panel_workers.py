@@ -7,15 +7,15 @@ import pytest
 from django.test import Client
 
 from competition.models import ComputeQueue
-from tests.processes import AMQP_URL, compute_workers, delete_queue, require_rabbitmq, unique_name
+from tests.helpers.broker import delete_queue, unique_name
+from tests.helpers.processes import compute_workers
 
-pytestmark = [pytest.mark.django_db, pytest.mark.rabbitmq, pytest.mark.docker]
+pytestmark = [pytest.mark.django_db, pytest.mark.docker]  # the worker process talks to Docker
 
 
 @pytest.fixture
-def gpu_worker(tmp_path):
+def gpu_worker(tmp_path, rabbitmq_url):
     """A compute worker consuming a fresh queue, and the queue's name (deleted afterwards)."""
-    require_rabbitmq()
     queue = unique_name("gpu")
     try:
         with compute_workers(queue, tmp_path / "workers") as (worker,):
@@ -32,9 +32,9 @@ def _panel(user, competition) -> str:
     return response.content.decode()
 
 
-def test_only_the_queues_organizers_see_its_worker(gpu_worker, settings, competition, make_competition, make_user,
-                                                   organizer, django_user_model):
-    settings.CELERY_BROKER_URL = AMQP_URL
+def test_only_the_queues_organizers_see_its_worker(gpu_worker, rabbitmq_url, settings, competition, make_competition,
+                                                   make_user, organizer, django_user_model):
+    settings.CELERY_BROKER_URL = rabbitmq_url
     worker, queue = gpu_worker
     alice = make_user("alice")
     alices = make_competition("alices", created_by=alice)

@@ -40,7 +40,8 @@ def _get_urls(competition, phase, submission) -> list[str]:
 
 @pytest.fixture
 def surfaces(competition, phase, registration, make_submission):
-    submission = make_submission(phase, registration, status="FINISHED", scores={"accuracy": 0.5}, rank_score=0.5)
+    submission, _ = make_submission(phase, registration, status="FINISHED", scores={"accuracy": 0.5},
+                                    rank_score=0.5)
     return _get_urls(competition, phase, submission)
 
 

@@ -80,7 +80,7 @@ def test_dispatch_refuses_a_queue_the_competition_may_not_use(queue, competition
     settings.CELERY_BROKER_URL = "filesystem://"
     settings.EVALBOX_BROKER_DIR = tmp_path / "broker"
     Competition.objects.filter(pk=competition.pk).update(queue_name=queue)  # past the form and the model
-    submission = make_submission(phase, participant)
+    submission, _ = make_submission(phase, participant)
     assert dispatch(submission.pk) is False
     submission.refresh_from_db()
     assert (submission.status, submission.failure_reason) == ("FAILED", "invalid_request")
