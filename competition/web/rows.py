@@ -25,13 +25,6 @@ BADGES = {
 MAX_ROWS = 100
 
 
-def format_score(value, precision: int) -> str:
-    """A score as text with exactly ``precision`` decimals ("" when missing)."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return f"{float(value):.{precision}f}"
-    return "" if value is None else str(value)
-
-
 def submission_row(submission: Submission, *, organizer: bool) -> dict:
     """One row: the API's JSON of the submission plus display-only keys."""
     row = submission_json(submission, organizer=organizer)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -35,6 +36,11 @@ MAX_SCORE_KEYS = 100
 MAX_SCORE_KEY_LENGTH = 64
 #: A log sent in a report is cut to this many characters (head and tail kept by the worker).
 MAX_REPORT_LOG_CHARS = 1_000_000
+#: Integers of the reports fit the site's columns: an exit code a 32-bit signed int, a byte
+#: count a 63-bit one; an attempt is at most the thousandth (a request's own bound).
+INT32 = (-(2**31), 2**31 - 1)
+BYTES = (0, 2**63 - 1)
+ATTEMPTS = (1, 1000)
 
 
 # --------------------------------------------------------------------------- site -> worker
@@ -132,7 +138,7 @@ class RunRequest:
     def validate(self) -> None:
         """Raise :class:`ProtocolError` unless every field is well-formed."""
         _positive_int(self.submission_id, "submission_id", maximum=2**63 - 1)
-        _positive_int(self.attempt, "attempt", maximum=1000)
+        _positive_int(self.attempt, "attempt", maximum=ATTEMPTS[1])
         for name in ("image", "scoring_image", "api_url", "token", "input_data_url", "input_data_sha256",
                      "reference_data_url", "reference_data_sha256", "predictions_url", "predictions_sha256"):
             if not isinstance(getattr(self, name), str):
@@ -187,7 +193,7 @@ class StatusReport:
             raise ProtocolError("A status report must be RUNNING or SCORING.")
         return cls(status=status, message=_text(data.get("message", ""), "message", 2000),
                    elapsed_s=_finite(data.get("elapsed_s", 0.0), "elapsed_s"),
-                   attempt=_int(data.get("attempt", 1), "attempt"))
+                   attempt=_int(data.get("attempt", 1), "attempt", ATTEMPTS))
 
 
 @dataclass(frozen=True)
@@ -268,13 +274,14 @@ class ResultReport:
             failure_message=_text(data.get("failure_message", ""), "failure_message", 4000),
             image_digest=_text(data.get("image_digest", ""), "image_digest", 300),
             image_labels={k[:200]: v[:1000] for k, v in list(labels.items())[:100]},
-            exit_code=_optional(data.get("exit_code"), _int, "exit_code"),
-            duration_s=_optional(data.get("duration_s"), _finite, "duration_s"),
-            peak_memory_bytes=_optional(data.get("peak_memory_bytes"), _int, "peak_memory_bytes"),
+            exit_code=_optional(data.get("exit_code"), lambda v: _int(v, "exit_code", INT32)),
+            duration_s=_optional(data.get("duration_s"), lambda v: _finite(v, "duration_s")),
+            peak_memory_bytes=_optional(data.get("peak_memory_bytes"),
+                                        lambda v: _int(v, "peak_memory_bytes", BYTES)),
             participant_log=_text(data.get("participant_log", ""), "participant_log", MAX_REPORT_LOG_CHARS),
             scoring_log=_text(data.get("scoring_log", ""), "scoring_log", MAX_REPORT_LOG_CHARS),
             timings={str(k)[:64]: _finite(v, f"timings.{k}") for k, v in list(timings.items())[:50]},
-            attempt=_int(data.get("attempt", 1), "attempt"),
+            attempt=_int(data.get("attempt", 1), "attempt", ATTEMPTS),
         )
 
 
@@ -295,9 +302,10 @@ def validate_scores(scores: Any) -> dict[str, float]:
             raise ProtocolError(f"Score names must be 1 to {MAX_SCORE_KEY_LENGTH} characters long.")
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ProtocolError(f"Score '{key}' is not a number.")
-        if not math.isfinite(value):
+        number = _as_float(value)
+        if number is None:
             raise ProtocolError(f"Score '{key}' is not a finite number.")
-        result[key] = float(value)
+        result[key] = number
     return result
 
 
@@ -320,17 +328,28 @@ def _text(value: Any, name: str, maximum: int) -> str:
     return value[:maximum]
 
 
+def _as_float(value: int | float) -> float | None:
+    """``value`` as a finite float, or ``None`` (an integer of 400 digits has no float)."""
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
 def _finite(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    number = None if isinstance(value, bool) or not isinstance(value, (int, float)) else _as_float(value)
+    if number is None:
         raise ProtocolError(f"{name} must be a finite number.")
-    return float(value)
+    return number
 
 
-def _int(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ProtocolError(f"{name} must be an integer.")
+def _int(value: Any, name: str, bounds: tuple[int, int]) -> int:
+    low, high = bounds
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ProtocolError(f"{name} must be an integer between {low} and {high}.")
     return value
 
 
-def _optional(value: Any, check: Any, name: str) -> Any:
-    return None if value is None else check(value, name)
+def _optional(value: Any, check: Callable[[Any], Any]) -> Any:
+    return None if value is None else check(value)

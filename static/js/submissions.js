@@ -41,14 +41,6 @@
     return date.toISOString().slice(0, 16).replace("T", " ");
   }
 
-  function formatScore(value, precision) {
-    if (typeof value === "number" && isFinite(value)) {
-      var digits = Number(precision);
-      return digits >= 0 && digits <= 12 ? value.toFixed(digits) : String(value);
-    }
-    return value == null ? "" : String(value);
-  }
-
   function logBlock(title, text, openBlocks, id) {
     var details = el("details", "log-block");
     details.dataset.log = title;
@@ -83,15 +75,10 @@
       var elapsed = Math.max(0, Number(row.elapsed_s) || 0);
       var limit = Math.max(0, Number(row.time_limit_s) || 0);
       var pct = limit ? Math.min(100, Math.floor((100 * elapsed) / limit)) : 0;
-      var progress = el("div", "progress mt-1");
-      progress.setAttribute("role", "progressbar");
+      var progress = el("progress", "elapsed mt-1", pct + "%");
+      progress.max = 100;
+      progress.value = pct;
       progress.setAttribute("aria-label", "Elapsed time");
-      progress.setAttribute("aria-valuemin", "0");
-      progress.setAttribute("aria-valuemax", String(limit));
-      progress.setAttribute("aria-valuenow", String(Math.round(elapsed)));
-      var bar = el("div", "progress-bar progress-bar-striped progress-bar-animated");
-      bar.style.width = pct + "%";
-      progress.appendChild(bar);
       statusCell.appendChild(progress);
       statusCell.appendChild(el("div", "small text-body-secondary", Math.round(elapsed) + " s / " + limit + " s"));
     }
@@ -111,7 +98,8 @@
       (Array.isArray(row.scores) ? row.scores : []).forEach(function (score) {
         var item = el("div");
         item.appendChild(el("dt", null, score.label || score.key));
-        item.appendChild(el("dd", null, formatScore(score.value, score.precision)));
+        // The site's own rendering of the score (competition/numbers.py), never re-formatted here.
+        item.appendChild(el("dd", null, score.text == null ? "" : score.text));
         list.appendChild(item);
       });
       result.appendChild(list);
