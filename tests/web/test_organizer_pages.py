@@ -27,6 +27,7 @@ def competition_data(**overrides):
         "queue_name": "compute-worker",
         "allowed_registries": "",
         "auto_approve_participants": "on",
+        "max_team_size": "1",
     }
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
@@ -62,6 +63,9 @@ def phase_data(*columns, initial=0, **overrides):
         "max_submissions_per_day": "3",
         "max_submissions_total": "50",
         "scoring_image": "ghcr.io/org/scorer:1.0",
+        "leaderboard_visibility": "public",
+        "selection_rule": "best",
+        "max_final_submissions": "2",
         "columns-TOTAL_FORMS": str(max(len(columns), 2)),
         "columns-INITIAL_FORMS": str(initial),
         "columns-MIN_NUM_FORMS": "0",
