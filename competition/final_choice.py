@@ -38,6 +38,11 @@ def _refusal(phase: Phase) -> str:
     return f"{phase.name} has ended: the final choice is frozen."
 
 
+def marked_count(owner: Participant, phase: Phase) -> int:
+    """How many of the owner's submissions to ``phase`` are marked final (call under the owner's locks)."""
+    return Submission.objects.filter(owned_scope(owner), phase=phase, final_choice=True).count()
+
+
 def mark_final(participant: Participant, submission_id: int, final: bool, now: datetime | None = None) -> Submission:
     """Mark (``final=True``) or unmark one of the owner's submissions; raise :class:`ChoiceRefused` when not allowed.
 
@@ -45,7 +50,7 @@ def mark_final(participant: Participant, submission_id: int, final: bool, now: d
     """
     with transaction.atomic():
         owner = lock_submitter(participant.pk)
-        submission = Submission.objects.select_for_update().select_related("phase").get(
+        submission = Submission.objects.select_for_update(of=("self",)).select_related("phase").get(
             owned_scope(owner), pk=submission_id)
         phase = submission.phase
         if not choice_open(phase, now):
@@ -53,7 +58,7 @@ def mark_final(participant: Participant, submission_id: int, final: bool, now: d
         if final and not submission.final_choice:
             if submission.status in _UNMARKABLE:
                 raise ChoiceRefused(f"Submission #{submission.pk} is {submission.status}: it cannot count.")
-            marked = Submission.objects.filter(owned_scope(owner), phase=phase, final_choice=True).count()
+            marked = marked_count(owner, phase)
             if marked >= phase.max_final_submissions:
                 raise ChoiceRefused(f"{marked} submissions are already marked as final, the most {phase.name} "
                                     "allows: unmark one first.")

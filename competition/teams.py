@@ -77,7 +77,7 @@ def visible_scope(participant: Participant) -> Q:
 
 def lock_submitter(participant_id: int) -> Participant:
     """Lock the participant's row, then its team's (call inside a transaction); the participant, team loaded."""
-    participant = Participant.objects.select_for_update().select_related("user").get(pk=participant_id)
+    participant = Participant.objects.select_for_update(of=("self",)).select_related("user").get(pk=participant_id)
     if participant.team_id is not None:
         participant.team = Team.objects.select_for_update().get(pk=participant.team_id)
     return participant

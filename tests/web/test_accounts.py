@@ -68,7 +68,8 @@ def test_non_ascii_usernames_are_refused(client, make_user):
 
 def _save_admins(client, slug: str, admins: str):
     data = {"title": slug.title(), "slug": slug, "description": "", "published": "on", "admins": admins,
-            "queue_name": "compute-worker", "allowed_registries": "", "auto_approve_participants": "on", "max_team_size": "1"}
+            "queue_name": "compute-worker", "allowed_registries": "", "auto_approve_participants": "on",
+            "max_team_size": "1"}
     return client.post(reverse("competition_create"), data, follow=True)
 
 
