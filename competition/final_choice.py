@@ -60,8 +60,8 @@ def mark_final(participant: Participant, submission_id: int, final: bool, now: d
                 raise ChoiceRefused(f"Submission #{submission.pk} is {submission.status}: it cannot count.")
             marked = marked_count(owner, phase)
             if marked >= phase.max_final_submissions:
-                raise ChoiceRefused(f"{marked} submissions are already marked as final, the most {phase.name} "
-                                    "allows: unmark one first.")
+                raise ChoiceRefused(f"The final marks of {phase.name} are used up ({marked} of "
+                                    f"{phase.max_final_submissions}): unmark a submission first.")
         submission.final_choice = final
         submission.save(update_fields=["final_choice"])
     return submission

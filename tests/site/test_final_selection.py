@@ -62,7 +62,7 @@ def test_chosen_rule_marks_up_to_n_and_counts_the_best_marked(competition, make_
         assert answer.status_code == 200 and answer.json()["final"] is True
     assert _rows(phase) == [("pat", middle.pk)]  # the best of the marked, not the best of all
     third = api.post(f"/api/submissions/{running.pk}/final/", {"final": True})
-    assert third.status_code == 409 and "already marked" in third.json()["error"]
+    assert third.status_code == 409 and "are used up (2 of 2)" in third.json()["error"]
     assert api.post(f"/api/submissions/{middle.pk}/final/", {"final": False}).json()["final"] is False
     assert api.post(f"/api/submissions/{running.pk}/final/", {"final": True}).status_code == 200
     assert _rows(phase) == [("pat", low.pk)]  # the marked running one counts once it finishes
