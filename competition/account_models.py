@@ -26,12 +26,13 @@ class UsernameSkeleton(models.Model):
 
 
 class Invitation(models.Model):
-    """What every invitation has: when it was sent (it lapses, :mod:`competition.invitation_rules`).
+    """What every invitation has: who sent it and when (it lapses, :mod:`competition.invitation_rules`).
 
-    The concrete invitations name their invited user and their inviter themselves, so that each
-    keeps its own reverse names.
+    The concrete invitations name what they invite to and the invited user themselves, so that
+    each keeps its own reverse names.
     """
 
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -48,8 +49,6 @@ class AdminInvitation(Invitation):
 
     competition = models.ForeignKey("competition.Competition", on_delete=models.CASCADE, related_name="invitations")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="invitations")
-    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
-                                   related_name="sent_invitations")
 
     class Meta(Invitation.Meta):
         constraints = [models.UniqueConstraint(fields=["competition", "user"], name="one_invitation_per_user")]

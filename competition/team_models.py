@@ -41,8 +41,6 @@ class TeamInvitation(Invitation):
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="invitations")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="team_invitations")
-    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
-                                   related_name="+")
 
     class Meta(Invitation.Meta):
         constraints = [models.UniqueConstraint(fields=["team", "user"], name="one_team_invitation_per_user")]
