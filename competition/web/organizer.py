@@ -84,7 +84,7 @@ def submissions(request, slug: str):
     wanted = _filters(request, phases)
     found = (
         Submission.objects.filter(phase__competition=competition)
-        .select_related("phase", "participant__user")
+        .select_related("phase", "participant__user", "team")
         .prefetch_related("phase__columns")
         .order_by("-created", "-pk")
     )
