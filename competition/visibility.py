@@ -52,14 +52,15 @@ def can_publish(phase: Phase, now: datetime | None = None) -> bool:
 
 
 def publish(phase: Phase, by) -> Phase:
-    """Make ``phase``'s scores public now, recording who did it and when; publishing twice keeps the first record.
+    """Make a private ``phase``'s scores public now, recording who did it and when.
 
-    Publishing cannot be undone: once participants have seen the scores, hiding them again
-    would hide nothing.
+    Publishing twice keeps the first record; a phase already public (by its setting or its
+    end) records nothing (``results_published_at`` stays ``None``). Publishing cannot be undone:
+    once participants have seen the scores, hiding them again would hide nothing.
     """
     with transaction.atomic():
         locked = Phase.objects.select_for_update().get(pk=phase.pk)
-        if locked.results_published_at is None:
+        if can_publish(locked):
             locked.results_published_at = timezone.now()
             locked.results_published_by = by
             locked.save(update_fields=["results_published_at", "results_published_by"])

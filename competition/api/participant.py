@@ -25,7 +25,7 @@ from ..quotas import quota_problem
 from ..serializers import submission_json
 from ..teams import lock_submitter, visible_scope
 from ..transitions import TransitionRefused
-from ..visibility import publish
+from ..visibility import publish, scores_public
 from .common import ApiError, api_view, field_error, json_body, parse_id, require_person
 
 MAX_PAGE = 500
@@ -266,6 +266,8 @@ def phase_publish(request: HttpRequest, phase_id: int) -> JsonResponse:
     if not organizer:
         raise ApiError(403, "Only the competition's organizers can publish its scores.")
     phase = publish(phase, request.api_user)
+    if phase.results_published_at is None:
+        raise ApiError(409, f"The scores of {phase.name} are already public: there is nothing to publish.")
     return JsonResponse({"phase": phase.pk, "published_at": phase.results_published_at.isoformat(),
                          "published_by": phase.results_published_by.get_username()})
 
@@ -278,9 +280,12 @@ def competition_detail(request: HttpRequest, slug: str) -> JsonResponse:
         "slug": competition.slug,
         "title": competition.title,
         "enable_docker_submission": competition.enable_docker_submission,
+        "max_team_size": competition.max_team_size,
         "phases": [
             {"id": p.pk, "name": p.name, "open": p.is_open(), "start": p.start.isoformat(),
-             "end": p.end.isoformat() if p.end else None, "time_limit_s": p.time_limit_s}
+             "end": p.end.isoformat() if p.end else None, "time_limit_s": p.time_limit_s,
+             "leaderboard_visibility": p.leaderboard_visibility, "scores_public": scores_public(p),
+             "selection_rule": p.selection_rule, "max_final_submissions": p.max_final_submissions}
             for p in competition.phases.all()
         ],
     })

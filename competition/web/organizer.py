@@ -187,6 +187,8 @@ def publish_phase(request, slug: str, phase_id: str):
     phase = Phase.objects.filter(competition=competition, pk=int(phase_id)).first()
     if phase is None:
         raise Http404("No such phase.")
-    phase = publish(phase, request.user)
-    messages.success(request, f"The scores of {phase.name} are public now.")
+    if publish(phase, request.user).results_published_at is None:
+        messages.info(request, f"The scores of {phase.name} were already public.")
+    else:
+        messages.success(request, f"The scores of {phase.name} are public now.")
     return redirect(f"/competitions/{competition.slug}/leaderboard/?phase={phase.pk}")
