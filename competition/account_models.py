@@ -25,7 +25,22 @@ class UsernameSkeleton(models.Model):
         return self.skeleton
 
 
-class AdminInvitation(models.Model):
+class Invitation(models.Model):
+    """What every invitation has: who sent it and when (it lapses, :mod:`competition.invitation_rules`).
+
+    The concrete invitations name what they invite to and the invited user themselves, so that
+    each keeps its own reverse names.
+    """
+
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created"]
+
+
+class AdminInvitation(Invitation):
     """An organizer asked ``user`` to co-organize ``competition``; ``user`` becomes an admin on accepting.
 
     The inviter is never told whether the name exists: the competition form answers the same
@@ -34,12 +49,8 @@ class AdminInvitation(models.Model):
 
     competition = models.ForeignKey("competition.Competition", on_delete=models.CASCADE, related_name="invitations")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="invitations")
-    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
-                                   related_name="sent_invitations")
-    created = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
-        ordering = ["-created"]
+    class Meta(Invitation.Meta):
         constraints = [models.UniqueConstraint(fields=["competition", "user"], name="one_invitation_per_user")]
 
     def __str__(self) -> str:

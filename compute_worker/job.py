@@ -130,8 +130,9 @@ class Job:
             with self.record.timed("fetch_reference"):
                 reference_dir = self._lease(leases, cache, request.reference_data_url, request.reference_data_sha256,
                                             work, "reference")
-            scores = self._score(predictions, reference_dir, work)
-        return ResultReport(status=Status.FINISHED, scores=scores, **self.record.report_fields(request.attempt))
+            scores, detailed = self._score(predictions, reference_dir, work)
+        return ResultReport(status=Status.FINISHED, scores=scores, detailed_results=detailed,
+                            **self.record.report_fields(request.attempt))
 
     def _lease(self, stack: contextlib.ExitStack, cache: DataCache, url: str, sha256: str, work: Path,
                name: str) -> Path:
@@ -164,8 +165,8 @@ class Job:
             raise Failure(FailureReason.BAD_OUTPUT, f"The output could not be collected: {exc}") from exc
         logger.info("submission %s: %s", request.submission_id, collected.summary())
 
-    def _score(self, predictions: Path, reference_dir: Path, work: Path) -> dict[str, float]:
-        """Run the scoring image on the predictions and the reference data; return its scores."""
+    def _score(self, predictions: Path, reference_dir: Path, work: Path) -> tuple[dict[str, float], str]:
+        """Run the scoring image on the predictions and the reference data; its scores and detailed results."""
         with self.record.timed("image_inspect"):
             scoring_image = self.engine.resolve(self.request.scoring_image, participant=False)
         scores_dir = sandbox_directory(work / "scores", self.config.sandbox_user)
@@ -179,7 +180,7 @@ class Job:
         self.record.scoring = self._run("scoring", kwargs, cap)
         self._judge("scoring", self.record.scoring)
         try:
-            return outputs.read_scores(scores_dir)
+            return outputs.read_scores(scores_dir), outputs.read_detailed_results(scores_dir)
         except outputs.OutputProblem as exc:
             raise Failure(exc.reason, str(exc)) from exc
 

@@ -3,7 +3,10 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, re_path
 
-from . import accounts, competitions, invitations, organizer, participants, phases
+from . import accounts, competitions, invitations, organizer, participants, phases, results, teams
+
+_SLUG = r"^competitions/(?P<slug>[-a-zA-Z0-9_]+)/"
+_SUBMISSION = _SLUG + r"submissions/(?P<submission_id>[0-9]{1,18})/"
 
 urlpatterns = [
     path("", competitions.home, name="home"),
@@ -15,6 +18,11 @@ urlpatterns = [
         r"^accounts/invitations/(?P<invitation_id>[0-9]{1,18})/(?P<action>accept|decline)/$",
         invitations.answer,
         name="invitation_answer",
+    ),
+    re_path(
+        r"^accounts/invitations/team/(?P<invitation_id>[0-9]{1,18})/(?P<action>accept|decline)/$",
+        teams.answer,
+        name="team_invitation_answer",
     ),
     path("competitions/new/", competitions.create, name="competition_create"),
     path("competitions/<slug:slug>/", competitions.overview, name="competition_overview"),
@@ -33,6 +41,12 @@ urlpatterns = [
         organizer.rerun_submission,
         name="organizer_submission_rerun",
     ),
+    re_path(_SUBMISSION + r"results/$", results.page, name="submission_results"),
+    re_path(_SUBMISSION + r"results/document$", results.document, name="submission_results_document"),
+    re_path(_SLUG + r"phases/(?P<phase_id>[0-9]{1,18})/publish/$", organizer.publish_phase, name="phase_publish"),
+    path("competitions/<slug:slug>/team/form/", teams.form_team, name="team_form"),
+    path("competitions/<slug:slug>/team/invite/", teams.invite, name="team_invite"),
+    path("competitions/<slug:slug>/team/leave/", teams.leave, name="team_leave"),
     path("competitions/<slug:slug>/edit/", competitions.edit, name="competition_edit"),
     path("competitions/<slug:slug>/register/", participants.register, name="competition_register"),
     path("competitions/<slug:slug>/participants/", participants.manage, name="competition_participants"),
