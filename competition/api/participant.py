@@ -20,6 +20,7 @@ from ..dispatch import dispatch_on_commit
 from ..leaderboard import leaderboard_for_phase
 from ..models import Competition, Participant, Phase, Submission
 from ..quotas import lock_participant, quota_problem
+from ..registry.pinning import PinProblem, is_platform, pin_submitted
 from ..serializers import submission_json
 from ..transitions import TransitionRefused
 from .common import ApiError, api_view, field_error, json_body, parse_id, require_person
@@ -71,16 +72,27 @@ def _read_submission_body(request: HttpRequest) -> tuple[dict, object | None]:
     return json_body(request), None
 
 
-def _checked_image(competition: Competition, typed: object) -> str:
-    """The normalized image reference, or a 400 naming the problem."""
+def _checked_image(competition: Competition, user, typed: object) -> dict[str, str]:
+    """The submission's image fields (as typed, normalized, pinned), or a 400/503 naming the problem."""
     try:
         reference = parse_reference(typed)
     except ProtocolError as exc:
         raise field_error("image", str(exc)) from exc
-    if not registry_allowed(reference, competition.allowed_registry_list):
-        allowed = ", ".join(competition.allowed_registry_list)
-        raise field_error("image", f"The registry '{reference.registry}' is not allowed here (allowed: {allowed}).")
-    return reference.normalized
+    allowed_list = competition.allowed_registry_list
+    if not registry_allowed(reference, allowed_list):
+        raise field_error("image", f"The registry '{reference.registry}' is not allowed here "
+                                   f"(allowed: {', '.join(allowed_list)}).")
+    pinned = ""
+    if is_platform(reference):
+        try:
+            pinned = pin_submitted(competition.slug, user.get_username(), reference)
+        except PinProblem as exc:
+            if exc.status == 400:
+                raise field_error("image", exc.message) from exc
+            raise ApiError(exc.status, exc.message) from exc
+    elif reference.digest:
+        pinned = f"{reference.name}@{reference.digest}"
+    return {"image_typed": typed, "image": reference.normalized, "image_pinned": pinned}
 
 
 @api_view(("GET", "POST"))
@@ -135,7 +147,7 @@ def _create_submission(request: HttpRequest, competition: Competition, user, org
     if docker:
         if "image" not in data:
             raise field_error("image", "'image' is required.")
-        fields.update(image_typed=data["image"], image=_checked_image(competition, data["image"]))
+        fields.update(_checked_image(competition, user, data["image"]))
     else:
         if upload is None:
             raise field_error("predictions", "Upload a predictions archive (zip or tar.gz) as 'predictions'.")

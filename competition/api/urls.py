@@ -11,7 +11,9 @@ People (session + CSRF, or ``Authorization: Token <key>``):
 - ``GET phases/<id>/leaderboard/``.
 
 Workers (``Authorization: Bearer <token>``): ``worker/submissions/<id>/`` + ``status``, ``logs``,
-``result`` (POST), ``input-data``, ``reference-data``, ``predictions`` (GET).
+``result`` (POST), ``input-data``, ``reference-data``, ``predictions``, ``registry-token`` (GET).
+The platform registry: ``GET registry/token`` (its token realm, HTTP Basic), ``POST registry/events``
+(its notifications, ``Authorization: Bearer <secret>``).
 Any other path under ``/api/`` is a JSON 404.
 """
 
@@ -19,7 +21,7 @@ from django.urls import path, re_path, register_converter
 
 from compute_worker import protocol
 
-from . import participant, worker
+from . import participant, registry, worker
 from .common import not_found
 
 
@@ -57,5 +59,8 @@ urlpatterns = [
     path(_WORKER + protocol.INPUT_DATA_PATH, worker.input_data, name="worker-input-data"),
     path(_WORKER + protocol.REFERENCE_DATA_PATH, worker.reference_data, name="worker-reference-data"),
     path(_WORKER + protocol.PREDICTIONS_PATH, worker.predictions, name="worker-predictions"),
+    path(_WORKER + protocol.REGISTRY_TOKEN_PATH, worker.registry_token, name="worker-registry-token"),
+    path("registry/token", registry.token, name="registry-token"),
+    path("registry/events", registry.notifications, name="registry-events"),
     re_path(r"", not_found),
 ]
