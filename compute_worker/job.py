@@ -141,8 +141,10 @@ class Job:
     def _predict(self, input_dir: Path, work: Path, predictions: Path) -> None:
         """Run the participant's image on the input data and collect its output into ``predictions``."""
         request, limits = self.request, self.request.limits
+        token = self.reporter.pull_token() if request.pull_token_url else None
         with self.record.timed("image_inspect"):
-            image = self.engine.resolve(request.image, participant=True)
+            image = self.engine.resolve(request.image, participant=True, token=token,
+                                        progress=lambda message: self.reporter.progress(Status.RUNNING, message))
             self.engine.reap_previous()
         self.record.image_digest = image.digest
         self.record.keep_labels(image.labels)
@@ -167,7 +169,9 @@ class Job:
     def _score(self, predictions: Path, reference_dir: Path, work: Path) -> dict[str, float]:
         """Run the scoring image on the predictions and the reference data; return its scores."""
         with self.record.timed("image_inspect"):
-            scoring_image = self.engine.resolve(self.request.scoring_image, participant=False)
+            scoring_image = self.engine.resolve(self.request.scoring_image, participant=False,
+                                                progress=lambda message: self.reporter.progress(Status.SCORING,
+                                                                                                message))
         scores_dir = sandbox_directory(work / "scores", self.config.sandbox_user)
         mounts = [BindMount(str(predictions), "/mnt/predictions", True),
                   BindMount(str(reference_dir), "/mnt/reference", True),
