@@ -91,7 +91,7 @@ def decide(user, scope: Scope) -> Decision:
     if PULL in wanted or PUSH in wanted:  # a push needs pull too (to check existing layers)
         if owner or competition.is_organizer(user):
             granted.add(PULL)
-        elif PULL in wanted:
+        elif PUSH not in wanted:  # a refused push says why itself
             problems.append(f"only its owner and the organizers of {competition.slug} may pull {scope.name}")
     if PUSH in wanted:
         problem = _push_problem(user, competition, owner, scope.name)

@@ -19,10 +19,11 @@ _IGNORED_MEDIA_TYPES = ["application/octet-stream"]
 
 
 def registry_config(*, storage_dir: Path, listen: str, site_url: str, http_secret: str | None = None,
-                    notify_secret: str) -> dict[str, Any]:
+                    notify_secret: str, cert_file: Path | None = None) -> dict[str, Any]:
     """The configuration of a registry storing in ``storage_dir``, listening on ``listen`` (``host:port``).
 
-    ``site_url`` is the site's base URL as the registry and docker clients reach it.
+    ``site_url`` is the site's base URL as the registry and docker clients reach it; ``cert_file``
+    the certificate of the site's signing key (default ``EVALBOX_REGISTRY_CERT_FILE``).
     """
     return {
         "version": 0.1,
@@ -39,7 +40,7 @@ def registry_config(*, storage_dir: Path, listen: str, site_url: str, http_secre
             "realm": f"{site_url.rstrip('/')}/api/registry/token",
             "service": settings.EVALBOX_REGISTRY_SERVICE,
             "issuer": settings.EVALBOX_REGISTRY_ISSUER,
-            "rootcertbundle": str(Path(settings.EVALBOX_REGISTRY_CERT_FILE).resolve()),
+            "rootcertbundle": str(Path(cert_file or settings.EVALBOX_REGISTRY_CERT_FILE).resolve()),
         }},
         "notifications": {"endpoints": [{
             "name": "evalbox-site",
