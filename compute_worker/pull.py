@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -109,14 +110,30 @@ def pull_image(client: docker.DockerClient, name: str, digest: str, *, auth_conf
             if progress is not None:
                 progress(f"Pulling image: {stream.downloaded / 1e6:.0f} of {total_mb} MB")
     finally:
-        with contextlib.suppress(Exception):
-            response.close()  # ends the engine's pull if it still runs
+        _hang_up(response)
     if stream.error:
         raise pull_refusal(f"{name}@{digest}", stream.error, None)
     if stream.failure is not None:
         raise ImageProblem(FailureReason.RUNTIME_ERROR, f"The pull stream of {name}@{digest} broke: "
                                                         f"{type(stream.failure).__name__}")
     return stream.downloaded
+
+
+def _hang_up(response: requests.Response) -> None:
+    """Close the engine's pull stream, which makes the engine cancel the pull if it still runs.
+
+    The socket is shut down first: closing the response alone would wait for the reading
+    thread's lock, which a stalled stream holds for ever.
+    """
+    connection = getattr(response.raw, "_connection", None)
+    sock = getattr(connection, "sock", None) or getattr(getattr(getattr(response.raw, "_fp", None), "fp", None),
+                                                        "raw", None)
+    sock = getattr(sock, "_sock", sock)
+    if isinstance(sock, socket.socket):
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+    with contextlib.suppress(Exception):
+        response.close()
 
 
 def pull_refusal(reference: str, text: str, status: int | None) -> ImageProblem:

@@ -131,3 +131,20 @@ class DockerCli:
             return self.run("push", reference, check=check)
         finally:
             self.run("rmi", reference, check=False)  # the worker must pull it, not find it
+
+
+def remove_pulled_images(registry_host: str) -> None:
+    """Remove from the engine every image pulled from ``registry_host`` (and ``localhost`` of its port)."""
+    import docker
+
+    port = registry_host.rsplit(":", 1)[1]
+    prefixes = (f"{registry_host}/", f"localhost:{port}/")
+    client = docker.from_env()
+    try:
+        for image in client.images.list():
+            names = image.attrs.get("RepoTags", []) + image.attrs.get("RepoDigests", [])
+            if names and all(name.startswith(prefixes) for name in names):
+                with contextlib.suppress(docker.errors.APIError):
+                    client.images.remove(image.id, force=True)
+    finally:
+        client.close()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.registry import DockerCli, PrivateRegistry, private_registry
+from tests.helpers.registry import DockerCli, PrivateRegistry, private_registry, remove_pulled_images
 
 NOTIFY_SECRET = "test-notify-secret"
 
@@ -35,6 +35,7 @@ def registry_server(live_server, registry_keys) -> Iterator[PrivateRegistry]:
     """The private registry, trusting the session's certificate and notifying the live site."""
     with private_registry(live_server.url, NOTIFY_SECRET, registry_keys["cert"]) as registry:
         yield registry
+        remove_pulled_images(registry.host)
 
 
 @pytest.fixture
