@@ -49,9 +49,9 @@ def cats(cast) -> Competition:
     return Competition.objects.get(slug="cats")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def small_image(docker_client) -> str:
-    """A busybox image that prints ``version one``."""
+    """A busybox image that prints ``version one`` (built again when a push removed it)."""
     return docker_images.busybox_script_image("registry-one", "echo version one\necho 1 > /mnt/out/predictions.txt\n")
 
 

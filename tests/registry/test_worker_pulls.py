@@ -11,10 +11,8 @@ import base64
 import dataclasses
 import json
 import logging
-import os
 import threading
 import time
-import uuid
 
 import pytest
 
@@ -28,28 +26,16 @@ from tests.helpers.timing import wait_for
 ENV_DUMP = "env\ncat /proc/self/environ | tr '\\0' '\\n'\necho 1 > /mnt/out/predictions.txt\n"
 
 
-def unique_image(name: str, script: str, noise_mb: int = 0) -> str:
-    """A busybox image of its own (a layer no other image has, so a worker must download it)."""
-    script = f"# {uuid.uuid4()}\n{script}"
-    if not noise_mb:
-        return docker_images.busybox_script_image(name, script)
-    return docker_images.build_from_files(
-        f"evalbox-test/{name}:{uuid.uuid4().hex[:12]}",
-        f"FROM {docker_images.busybox_image()}\nCOPY noise /noise\nCOPY run.sh /run.sh\n"
-        "CMD [\"/bin/sh\", \"/run.sh\"]\n",
-        {"noise": (os.urandom(noise_mb << 20), 0o644), "run.sh": (script.encode(), 0o755)})
-
-
 @pytest.fixture
 def two_versions(docker_client) -> tuple[str, str]:
     """Two images of one program: ``version one`` and ``version two``."""
-    return (unique_image("pull-one", "echo version one\necho 1 > /mnt/out/predictions.txt\n"),
-            unique_image("pull-two", "echo version two\necho 1 > /mnt/out/predictions.txt\n"))
+    return (docker_images.unique_image("pull-one", "echo version one\necho 1 > /mnt/out/predictions.txt\n"),
+            docker_images.unique_image("pull-two", "echo version two\necho 1 > /mnt/out/predictions.txt\n"))
 
 
 def test_a_platform_image_runs_with_a_pull_token_that_reaches_no_container_log_or_report(
         push_as, submit, cast, pull_config, caplog, platform_registry):
-    image = unique_image("pull-env", ENV_DUMP)
+    image = docker_images.unique_image("pull-env", ENV_DUMP)
     reference = push_as("pat")(image, "model:env")
     submission = submit("pat", reference)
     assert submission.image_pinned.startswith(f"{platform_registry.host}/cats/pat/model@sha256:")
@@ -120,7 +106,7 @@ def test_an_image_elsewhere_is_pinned_by_its_first_run_and_a_rerun_runs_that_dig
 
 def test_an_oversized_image_is_refused_before_any_blob_is_fetched(push_as, submit, cast, pull_config,
                                                                    platform_registry, docker_client):
-    big = unique_image("pull-big", "echo big\n", noise_mb=3)
+    big = docker_images.unique_image("pull-big", "echo big\n", noise_mb=3)
     reference = push_as("pat")(big, "big:v1")
     submission = submit("pat", reference)
     summary = run_on_worker(submission, dataclasses.replace(pull_config, max_image_mb=2))
@@ -131,7 +117,7 @@ def test_an_oversized_image_is_refused_before_any_blob_is_fetched(push_as, submi
 
 def test_a_stalled_registry_ends_as_a_pull_timeout_with_progress_reported(
         push_as, submit, cast, pull_config, platform_registry, settings, docker_client):
-    image = unique_image("pull-stall", "echo stall\n", noise_mb=2)
+    image = docker_images.unique_image("pull-stall", "echo stall\n", noise_mb=2)
     push_as("pat")(image, "stall:v1")
     with registry_proxy(platform_registry.port) as proxy:
         settings.EVALBOX_REGISTRY = proxy.host  # the site and the workers see the registry through the proxy
