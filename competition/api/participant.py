@@ -20,6 +20,7 @@ from ..dispatch import dispatch_on_commit
 from ..leaderboard import leaderboard_for_phase
 from ..models import Competition, Participant, Phase, Submission
 from ..quotas import lock_participant, quota_problem
+from ..registry.listing import registry_view
 from ..registry.pinning import PinProblem, is_platform, pin_submitted
 from ..serializers import submission_json
 from ..transitions import TransitionRefused
@@ -254,3 +255,14 @@ def competition_leaderboard(request: HttpRequest, slug: str) -> JsonResponse:
     if phase is None:
         raise ApiError(404, "No such phase in this competition.")
     return JsonResponse(leaderboard_for_phase(phase))
+
+
+@api_view(("GET",))
+def competition_images(request: HttpRequest, slug: str) -> JsonResponse:
+    """The platform registry's push commands for the caller and the images they pushed to this competition."""
+    user = require_person(request)
+    competition, _ = _competition(slug, user)
+    view = registry_view(competition, user)
+    if view is None:
+        raise ApiError(404, "This site runs no registry: push your image to a registry the competition allows.")
+    return JsonResponse(view)

@@ -6,7 +6,8 @@ People (session + CSRF, or ``Authorization: Token <key>``):
   answer ``{"count", "submissions": [...]}``) or create a submission;
 - ``GET competitions/<slug>/`` (title and phases), ``GET competitions/<slug>/leaderboard/?phase=<id>``
   (default: the first phase);
-- ``POST competitions/<slug>/register/``;
+- ``POST competitions/<slug>/register/``; ``GET competitions/<slug>/images/`` (the platform registry's
+  push commands and the caller's pushed images);
 - ``GET submissions/<id>/``, ``POST submissions/<id>/cancel/``, ``POST submissions/<id>/rerun/``;
 - ``GET phases/<id>/leaderboard/``.
 
@@ -46,6 +47,7 @@ _WORKER = "worker/submissions/<id:submission_id>/"
 urlpatterns = [
     path("competitions/<slug:slug>/submissions/", participant.submissions, name="api-submissions"),
     path("competitions/<slug:slug>/register/", participant.register, name="api-register"),
+    path("competitions/<slug:slug>/images/", participant.competition_images, name="api-competition-images"),
     path("competitions/<slug:slug>/", participant.competition_detail, name="api-competition"),
     path("competitions/<slug:slug>/leaderboard/", participant.competition_leaderboard,
          name="api-competition-leaderboard"),

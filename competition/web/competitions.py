@@ -17,6 +17,7 @@ from competition import leaderboard as boards
 from competition.charts import score_chart
 from competition.forms import CompetitionForm, ResultsUploadForm
 from competition.models import Competition, Participant
+from competition.registry.listing import registry_view
 
 from .access import get_organized_competition, get_visible_competition, registration_of, visible_competitions
 from .rows import format_score, rows_for
@@ -71,6 +72,7 @@ def participate(request, slug: str):
         phase=phase,
         rows=rows_for(registration, phase, organizer=context["is_organizer"]) if approved and phase else [],
         upload_form=ResultsUploadForm(phases=open_phases, initial={"phase": phase.pk if phase else None}),
+        registry=registry_view(competition, request.user) if approved else None,
     )
     return render(request, "competition/participate.html", context)
 
