@@ -19,11 +19,12 @@ _IGNORED_MEDIA_TYPES = ["application/octet-stream"]
 
 
 def registry_config(*, storage_dir: Path, listen: str, site_url: str, http_secret: str | None = None,
-                    notify_secret: str, cert_file: Path | None = None) -> dict[str, Any]:
+                    notify_secret: str, cert_file: Path | None = None, events_site_url: str = "") -> dict[str, Any]:
     """The configuration of a registry storing in ``storage_dir``, listening on ``listen`` (``host:port``).
 
-    ``site_url`` is the site's base URL as the registry and docker clients reach it; ``cert_file``
-    the certificate of the site's signing key (default ``EVALBOX_REGISTRY_CERT_FILE``).
+    ``site_url`` is the site's base URL as docker clients reach it (the token realm);
+    ``events_site_url`` as the registry reaches it for its notifications (default ``site_url``);
+    ``cert_file`` the certificate of the site's signing key (default ``EVALBOX_REGISTRY_CERT_FILE``).
     """
     return {
         "version": 0.1,
@@ -44,7 +45,7 @@ def registry_config(*, storage_dir: Path, listen: str, site_url: str, http_secre
         }},
         "notifications": {"endpoints": [{
             "name": "evalbox-site",
-            "url": f"{site_url.rstrip('/')}/api/registry/events",
+            "url": f"{(events_site_url or site_url).rstrip('/')}/api/registry/events",
             "headers": {"Authorization": [f"Bearer {notify_secret}"]},
             "timeout": "5s", "threshold": 10, "backoff": "2s",
             "ignoredmediatypes": _IGNORED_MEDIA_TYPES,

@@ -92,7 +92,7 @@ def _probe_chromium() -> None:
 def _probe_registry() -> None:
     from tests.helpers.registry import REGISTRY_BIN
 
-    if shutil.which(REGISTRY_BIN) is None or shutil.which("skopeo") is None:
+    if shutil.which(REGISTRY_BIN) is None:
         raise FileNotFoundError(REGISTRY_BIN)
 
 
@@ -104,8 +104,8 @@ SERVICES = {
     "browser": Service("Playwright and Debian's chromium", lambda: str(CHROMIUM), _probe_chromium,
                        "apt-get install -y chromium and pip install -e '.[dev]' (or set EVALBOX_CHROMIUM)",
                        marker="browser"),
-    "registry": Service("the Docker registry (docker-registry) and skopeo", lambda: "PATH", _probe_registry,
-                        "apt-get install -y docker-registry skopeo (or set EVALBOX_TEST_REGISTRY_BIN)",
+    "registry": Service("the Docker registry (docker-registry)", lambda: "PATH", _probe_registry,
+                        "apt-get install -y docker-registry (or set EVALBOX_TEST_REGISTRY_BIN)",
                         marker="registry"),
     "postgresql": Service("PostgreSQL", _database_url, _probe_postgresql,
                           "start it (scripts/ensure-services.sh) and set DATABASE_URL to it"),

@@ -21,12 +21,16 @@ class Command(BaseCommand):
         parser.add_argument("--listen", default="127.0.0.1:5000", help="host:port the registry listens on")
         parser.add_argument("--site-url", default="", help="the site's URL as the registry and docker reach it "
                                                            "(default EVALBOX_SITE_URL)")
+        parser.add_argument("--events-url", default="", help="the site's URL as the registry reaches it for its "
+                                                              "notifications (default --site-url)")
         parser.add_argument("--output", type=Path, default=None, help="default EVALBOX_REGISTRY_CONFIG")
 
-    def handle(self, *args, storage: Path, listen: str, site_url: str, output: Path | None, **options) -> None:
+    def handle(self, *args, storage: Path, listen: str, site_url: str, events_url: str, output: Path | None,
+               **options) -> None:
         if ":" not in listen or not listen.rsplit(":", 1)[1].isdigit():
             raise CommandError(f"--listen {listen!r}: expected host:port")
         create_key_pair(settings.EVALBOX_REGISTRY_KEY_FILE, settings.EVALBOX_REGISTRY_CERT_FILE)
         path = write_config(output or settings.EVALBOX_REGISTRY_CONFIG, storage_dir=storage.resolve(), listen=listen,
-                            site_url=site_url or settings.EVALBOX_SITE_URL, notify_secret=notify_secret())
+                            site_url=site_url or settings.EVALBOX_SITE_URL, notify_secret=notify_secret(),
+                            events_site_url=events_url)
         self.stdout.write(f"wrote {path}")
