@@ -26,6 +26,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from .file_locks import lock, unlock
+
 logger = logging.getLogger(__name__)
 
 #: ``remove(reference) -> bool``: remove the image from the engine; whether it is gone.
@@ -53,22 +55,6 @@ def cache_key(reference: str) -> str:
     return hashlib.sha256(reference.encode()).hexdigest()[:40]
 
 
-def _lock(path: Path, mode: int) -> int:
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-    try:
-        fcntl.flock(fd, mode)
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
-
-
-def _unlock(fd: int) -> None:
-    with contextlib.suppress(OSError):
-        fcntl.flock(fd, fcntl.LOCK_UN)
-    os.close(fd)
-
-
 class ImageCache:
     """The budgeted record of pulled images; safe to use from several processes at once."""
 
@@ -85,13 +71,13 @@ class ImageCache:
     def lease(self, reference: str) -> Iterator[None]:
         """Hold ``reference`` in use (a shared lock) until the block ends; marks it used now."""
         key = cache_key(reference)
-        fd = _lock(self.root / "locks" / f"{key}.lock", fcntl.LOCK_SH)
+        fd = lock(self.root / "locks" / f"{key}.lock", fcntl.LOCK_SH)
         try:
             with contextlib.suppress(OSError):
                 os.utime(self._entry(key))
             yield
         finally:
-            _unlock(fd)
+            unlock(fd)
 
     def record(self, reference: str, size: int, *, role: str, keep_until: float = 0.0) -> None:
         """Record an image the worker just pulled (call it inside :meth:`lease`)."""
@@ -116,7 +102,7 @@ class ImageCache:
     def evict(self, remove: Remover, keep: str = "") -> list[str]:
         """Remove least recently used images nobody uses until the budget holds; return their references."""
         removed: list[str] = []
-        global_fd = _lock(self.root / "cache.lock", fcntl.LOCK_EX)
+        global_fd = lock(self.root / "cache.lock", fcntl.LOCK_EX)
         try:
             entries = self.entries()
             total = sum(entry.bytes for entry in entries)
@@ -127,7 +113,7 @@ class ImageCache:
                 if entry.reference == keep or entry.kept(now):
                     continue
                 try:
-                    fd = _lock(self.root / "locks" / f"{entry.key}.lock", fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    fd = lock(self.root / "locks" / f"{entry.key}.lock", fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except BlockingIOError:
                     continue  # a job uses it
                 try:
@@ -136,9 +122,9 @@ class ImageCache:
                         total -= entry.bytes
                         removed.append(entry.reference)
                 finally:
-                    _unlock(fd)
+                    unlock(fd)
         finally:
-            _unlock(global_fd)
+            unlock(global_fd)
         for reference in removed:
             logger.info("evicted image %s", reference)
         return removed

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import ipaddress
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Any
 
 from .failure import ImageProblem
 from .protocol import DEFAULT_REGISTRY, FailureReason, PullToken
+from .protocol.references import is_loopback_registry
 
 #: Docker Hub's API host, behind the ``docker.io`` name of references.
 DOCKER_HUB_API = "registry-1.docker.io"
@@ -60,22 +60,11 @@ class PullAuth:
         return None
 
 
-def _is_loopback(registry: str) -> bool:
-    host = registry.rsplit(":", 1)[0] if registry.count(":") == 1 else registry
-    host = host.strip("[]")
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def registry_url(registry: str, insecure: tuple[str, ...]) -> str:
     """The API base URL of ``registry``: plain HTTP for loopback and ``EVALBOX_INSECURE_REGISTRIES``, like Docker."""
     if registry == DEFAULT_REGISTRY:
         return f"https://{DOCKER_HUB_API}"
-    scheme = "http" if registry in insecure or _is_loopback(registry) else "https"
+    scheme = "http" if registry in insecure or is_loopback_registry(registry) else "https"
     return f"{scheme}://{registry}"
 
 

@@ -7,11 +7,12 @@ lowercased, with characters a repository name cannot hold replaced by ``-``).
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from dataclasses import dataclass
 
 from django.conf import settings
+
+from compute_worker.protocol.references import is_loopback_registry
 
 _INVALID = re.compile(r"[^a-z0-9._-]+")
 _EDGES = re.compile(r"^[._-]+|[._-]+$")
@@ -28,23 +29,11 @@ def host() -> str:
     return settings.EVALBOX_REGISTRY
 
 
-def is_loopback(registry_host: str) -> bool:
-    """Whether ``host[:port]`` names this machine (Docker talks plain HTTP to those by default)."""
-    name = registry_host.rsplit(":", 1)[0] if registry_host.count(":") == 1 else registry_host
-    name = name.strip("[]")
-    if name == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
-
-
 def public_url() -> str:
     """The registry's base URL for workers (``EVALBOX_REGISTRY_PUBLIC_URL``, else http for loopback, https)."""
     if settings.EVALBOX_REGISTRY_PUBLIC_URL:
         return settings.EVALBOX_REGISTRY_PUBLIC_URL
-    scheme = "http" if is_loopback(host()) else "https"
+    scheme = "http" if is_loopback_registry(host()) else "https"
     return f"{scheme}://{host()}"
 
 

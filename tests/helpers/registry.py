@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -96,13 +95,13 @@ class PrivateRegistry:
 @contextlib.contextmanager
 def private_registry(site_url: str, notify_secret: str, cert_file: Path) -> Iterator[PrivateRegistry]:
     """A started :class:`PrivateRegistry`, stopped and deleted afterwards."""
-    registry = PrivateRegistry(Path(tempfile.mkdtemp(prefix="evb-registry-", dir="/tmp")))
-    try:
+    with tempfile.TemporaryDirectory(prefix="evb-registry-", dir="/tmp", ignore_cleanup_errors=True) as directory:
+        registry = PrivateRegistry(Path(directory))
         registry.start(site_url, notify_secret, cert_file)
-        yield registry
-    finally:
-        registry.stop()
-        shutil.rmtree(registry.directory, ignore_errors=True)
+        try:
+            yield registry
+        finally:
+            registry.stop()
 
 
 @dataclass
@@ -141,10 +140,10 @@ def remove_pulled_images(registry_host: str) -> None:
     prefixes = (f"{registry_host}/", f"localhost:{port}/")
     client = docker.from_env()
     try:
-        for image in client.images.list():
-            names = image.attrs.get("RepoTags", []) + image.attrs.get("RepoDigests", [])
+        for image in client.api.images():  # summaries: no inspect of images others may be removing
+            names = (image.get("RepoTags") or []) + (image.get("RepoDigests") or [])
             if names and all(name.startswith(prefixes) for name in names):
                 with contextlib.suppress(docker.errors.APIError):
-                    client.images.remove(image.id, force=True)
+                    client.images.remove(image["Id"], force=True)
     finally:
         client.close()

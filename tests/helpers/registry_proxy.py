@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.helpers.private_services import http_server
+
 #: Bytes of a stalled blob sent before the proxy goes silent.
 STALL_AFTER_BYTES = 64 * 1024
 #: A stalled connection is given up by the proxy after this long even if the client stays.
@@ -101,13 +103,8 @@ def _handler(proxy: RegistryProxy) -> type[BaseHTTPRequestHandler]:
 def registry_proxy(upstream_port: int) -> Iterator[RegistryProxy]:
     """A :class:`RegistryProxy` in front of the registry on ``upstream_port``, stopped afterwards."""
     proxy = RegistryProxy(upstream_port)
-    proxy.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(proxy))
-    proxy.server.daemon_threads = True
-    thread = threading.Thread(target=proxy.server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield proxy
-    finally:
-        proxy.stopping.set()
-        proxy.server.shutdown()
-        proxy.server.server_close()
+    with http_server(_handler(proxy)) as proxy.server:
+        try:
+            yield proxy
+        finally:
+            proxy.stopping.set()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -13,21 +12,9 @@ from django.test import Client
 from competition.models import ApiToken, Competition, Participant, Phase, RegistryImage, Submission
 from compute_worker.config import WorkerConfig
 from tests.helpers import docker_images
+from tests.helpers.accounts import Person
 from tests.helpers.site_api import Api
 from tests.helpers.timing import wait_for
-
-
-@dataclass
-class Person:
-    """A user and their API token (the registry password)."""
-
-    username: str
-    token: str
-
-    @property
-    def basic(self) -> tuple[str, str]:
-        """HTTP Basic credentials."""
-        return self.username, self.token
 
 
 @pytest.fixture

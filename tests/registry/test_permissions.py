@@ -8,10 +8,13 @@ the manifest) and push (start a blob upload), plus the docker CLI's own messages
 from __future__ import annotations
 
 import pytest
+import requests
+from django.test import Client
 
-from competition.models import RegistryImage
+from competition.models import RegistryImage, Submission
 from competition.registry.tokens import Scope, sign_token
 from tests.helpers.registry_api import get_manifest, site_token, start_upload
+from tests.helpers.site_api import Api
 from tests.helpers.timing import wait_for
 
 REPO = "cats/pat/model"
@@ -103,9 +106,45 @@ def test_the_quota_refuses_push_tokens_past_it(pushed, cast, live_server, settin
 
 
 def test_notifications_need_the_secret(live_server, platform_registry):
-    import requests
-
     response = requests.post(f"{live_server.url}/api/registry/events", json={"events": []},
                              headers={"Authorization": "Bearer wrong"}, timeout=10)
     assert response.status_code == 401
     assert RegistryImage.objects.count() == 0
+
+
+def test_a_worker_s_token_pulls_its_submission_s_repository_only(pushed, cast, submit, platform_registry,
+                                                                  live_server, docker_cli, small_image):
+    docker_cli.login(platform_registry.host, "quinn", cast["quinn"].token)
+    docker_cli.push(small_image, f"{platform_registry.host}/cats/quinn/model:v1")
+    submission = submit("pat", pushed)
+    token = submission.new_token()
+    submission.status = "RUNNING"
+    submission.save()
+    url = f"{live_server.url}/api/worker/submissions/{submission.pk}/registry-token"
+    assert requests.get(url, headers={"Authorization": "Bearer wrong"}, timeout=10).status_code == 401
+    answer = requests.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    assert answer.status_code == 200, answer.text
+    grant = answer.json()
+    assert grant["reference"] == submission.image_pinned and grant["registry_url"] == platform_registry.url
+    digest = submission.image_pinned.split("@")[1]
+    assert get_manifest(platform_registry.url, REPO, digest, grant["token"]).status_code == 200
+    assert start_upload(platform_registry.url, REPO, grant["token"]).status_code == 401
+    assert get_manifest(platform_registry.url, "cats/quinn/model", "v1", grant["token"]).status_code == 401
+    Submission.objects.filter(pk=submission.pk).update(status="FINISHED")
+    finished = requests.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    assert finished.status_code == 403 and "only while the submission runs" in finished.json()["error"]
+
+
+def test_submitting_an_image_one_may_not_pull_or_that_is_missing_is_refused(pushed, cast, platform_registry,
+                                                                           registry_phase, settings):
+    quinn = Api(Client(), {"Authorization": f"Token {cast['quinn'].token}"})
+    url = "/api/competitions/cats/submissions/"
+    stolen = quinn.post(url, {"phase": registry_phase.pk, "image": pushed})
+    assert stolen.status_code == 400
+    assert stolen.json()["errors"]["image"] == [
+        f"You may submit only your own images of this competition: {platform_registry.host}/cats/quinn/<name>:<tag>."]
+    missing = quinn.post(url, {"phase": registry_phase.pk, "image": f"{platform_registry.host}/cats/quinn/none:v9"})
+    assert missing.status_code == 400 and "is not in the registry: push it first" in missing.json()["error"]
+    settings.EVALBOX_REGISTRY_URL = "http://127.0.0.1:9"  # nothing listens there
+    down = quinn.post(url, {"phase": registry_phase.pk, "image": f"{platform_registry.host}/cats/quinn/none:v9"})
+    assert down.status_code == 503 and "The registry cannot be reached now" in down.json()["error"]
