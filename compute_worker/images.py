@@ -95,10 +95,10 @@ def _describe(image: docker.models.images.Image, ref: protocol.ImageReference, m
         raise ImageProblem(FailureReason.IMAGE_TOO_LARGE,
                            f"The image {ref.normalized} is {size / (1 << 20):.0f} MB; this worker accepts at most "
                            f"{max_image_mb} MB.")
-    repo_digests = attrs.get("RepoDigests") or []
+    # The registry digest of this very name; else the image id (a digest under another name says nothing).
     names = (ref.name, ref.repository.removeprefix("library/"))
-    digest = next((d for d in repo_digests if d.split("@")[0] in names and (not ref.digest or d.endswith(ref.digest))),
-                  repo_digests[0] if repo_digests else image.id)
+    digest = next((d for d in attrs.get("RepoDigests") or []
+                   if d.split("@")[0] in names and (not ref.digest or d.endswith(ref.digest))), image.id)
     labels = (attrs.get("Config") or {}).get("Labels") or {}
     labels = {str(k): str(v) for k, v in labels.items() if isinstance(k, str)}
     return ResolvedImage(image_id=image.id, digest=digest, labels=labels, pulled_bytes=pulled_bytes)
