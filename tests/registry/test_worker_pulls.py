@@ -17,7 +17,9 @@ import time
 import pytest
 
 from competition.actions import rerun_submission
+from competition.dispatch import build_run_request
 from competition.models import Submission
+from compute_worker.tasks import handle_message
 from tests.helpers import docker_images
 from tests.helpers.registry_jobs import run_on_worker
 from tests.helpers.registry_proxy import registry_proxy
@@ -140,3 +142,17 @@ def test_a_stalled_registry_ends_as_a_pull_timeout_with_progress_reported(
     assert message.endswith(" MB") and " of " in message
     submission.refresh_from_db()
     assert submission.failure_reason == "image_pull_timeout" and submission.duration_s is None
+
+
+def test_a_pull_token_the_site_refuses_fails_as_access_denied(push_as, submit, pull_config, small_image):
+    submission = submit("pat", push_as("pat")(small_image, "model:refused"))
+    Submission.objects.filter(pk=submission.pk).update(image_pinned="")  # the site no longer knows the pin
+    submission.refresh_from_db()
+    token = submission.new_token()
+    submission.save(update_fields=["token_hash"])
+    request = build_run_request(submission, token)
+    kwargs = {**request.to_kwargs(), "pull_token_url": request.api_url + "registry-token"}
+    summary = handle_message(kwargs, config=pull_config)
+    assert summary["failure_reason"] == "image_unauthorized", summary
+    assert "The site gave no pull token for the image" in summary["message"]
+    assert "not in the platform registry" in summary["message"]
