@@ -82,7 +82,8 @@ class Engine:
             max_image_mb=config.max_image_mb, pull_timeout_s=config.pull_timeout_s,
             architecture=self.architecture() if config.pull_policy != "never" else "",
             role="participant" if participant else "scoring",
-            keep_until=0.0 if participant else self.request.scoring_image_keep_until)
+            keep_until=0.0 if participant else self.request.scoring_image_keep_until,
+            progress_every_s=config.heartbeat_s)
 
     def resolve(self, reference: str, *, participant: bool, token: protocol.PullToken | None = None,
                 progress: Progress | None = None) -> images.ResolvedImage:

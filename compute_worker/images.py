@@ -52,6 +52,7 @@ class ImagePolicy:
     architecture: str
     role: str = "participant"
     keep_until: float = 0.0
+    progress_every_s: float = 5.0
 
 
 def _get_local(client: docker.DockerClient, ref: protocol.ImageReference) -> docker.models.images.Image | None:
@@ -144,7 +145,8 @@ def resolve_image(client: docker.DockerClient, reference: str, policy: ImagePoli
     pulled = 0
     if image is None:
         pulled = pull_image(client, ref.name, facts.digest, auth_config=auth.engine_auth(ref.registry),
-                            timeout_s=policy.pull_timeout_s, total_bytes=facts.compressed_bytes, progress=progress)
+                            timeout_s=policy.pull_timeout_s, total_bytes=facts.compressed_bytes, progress=progress,
+                            progress_every_s=policy.progress_every_s)
         image = _get_local(client, pinned)
         if image is None:
             raise ImageProblem(FailureReason.IMAGE_NOT_FOUND, f"The image {pinned.normalized} was not found after "
