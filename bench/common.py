@@ -183,6 +183,7 @@ class Site:
     env: dict[str, str]
     process: subprocess.Popen[bytes] | None = None
     counters: dict[str, int] = field(default_factory=dict)
+    registry_port: int = 0  #: the platform registry's port (``bench.registry`` starts it there)
 
     def get(self, path: str, **kwargs: Any) -> requests.Response:
         """GET ``path`` on the site."""
@@ -209,16 +210,18 @@ def scratch_site(*, gunicorn_workers: int = 2, threads: int = 8) -> Iterator[Sit
     """
     database = unique_name("evalbox_bench").replace("-", "_")
     tmp = Path(tempfile.mkdtemp(prefix="evalbox-bench-"))
-    port = free_port()
+    port, registry_port = free_port(), free_port()
     queue = unique_name("bench")
     env = {
+        "EVALBOX_REGISTRY": f"127.0.0.1:{registry_port}",
         "DATABASE_URL": f"{PG_URL}/{database}", "DJANGO_SETTINGS_MODULE": "competition.project.settings",
         "EVALBOX_SITE_URL": f"http://127.0.0.1:{port}", "CELERY_BROKER_URL": AMQP_URL,
         "EVALBOX_VAR_DIR": str(ROOT / "var"), "EVALBOX_MEDIA_ROOT": str(tmp / "media"),
         "EVALBOX_LOG_LEVEL": "WARNING", "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
     }
     _psql(f"CREATE DATABASE {database}")
-    site = Site(url=f"http://127.0.0.1:{port}", database=database, queue=queue, tmp=tmp, env=env)
+    site = Site(url=f"http://127.0.0.1:{port}", database=database, queue=queue, tmp=tmp, env=env,
+                registry_port=registry_port)
     try:
         _setup_django(env)
         with open(tmp / "gunicorn.log", "wb") as out:

@@ -10,7 +10,17 @@ from django.http import HttpRequest
 
 from .actions import cancel_submission, rerun_submission
 from .forms import PhaseForm
-from .models import ApiToken, Competition, ComputeQueue, LeaderboardColumn, Participant, Phase, Submission, Team
+from .models import (
+    ApiToken,
+    Competition,
+    ComputeQueue,
+    LeaderboardColumn,
+    Participant,
+    Phase,
+    RegistryImage,
+    Submission,
+    Team,
+)
 from .transitions import TransitionRefused
 
 
@@ -110,7 +120,7 @@ class SubmissionAdmin(admin.ModelAdmin):
     search_fields = ("id", "image", "participant__user__username")
     raw_id_fields = ("participant", "phase")
     readonly_fields = ("token_hash", "created", "queued_at", "started_at", "scoring_at", "finished_at",
-                       "last_heartbeat", "dispatched_at", "dispatch_attempts", "attempt")
+                       "last_heartbeat", "dispatched_at", "dispatch_attempts", "attempt", "image_pinned")
     date_hierarchy = "created"
     actions = ["cancel_submissions", "rerun_submissions"]
 
@@ -132,3 +142,18 @@ class ApiTokenAdmin(admin.ModelAdmin):
     list_display = ("user", "created")
     search_fields = ("user__username",)
     readonly_fields = ("key_hash", "created")
+
+
+@admin.register(RegistryImage)
+class RegistryImageAdmin(admin.ModelAdmin):
+    """The pushes the registry notified; read-only (the registry is the truth, housekeeping deletes)."""
+
+    list_display = ("repository", "tag", "digest", "size_bytes", "owner", "competition", "pushed_at")
+    list_filter = ("competition",)
+    search_fields = ("repository", "tag", "digest", "owner__username")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: RegistryImage | None = None) -> bool:
+        return False

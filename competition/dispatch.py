@@ -22,10 +22,11 @@ from django.utils import timezone
 from kombu import Connection
 
 from compute_worker import protocol
-from compute_worker.protocol import FailureReason, Limits, RunRequest, Status
+from compute_worker.protocol import FailureReason, Limits, RunRequest, Status, parse_reference
 from compute_worker.protocol.transport import broker_transport_options, compute_queue, prepare_broker
 
 from .models import Submission
+from .registry.pinning import is_platform
 from .transitions import TransitionRefused, fail, locked, mark_queued
 
 logger = logging.getLogger(__name__)
@@ -54,9 +55,13 @@ def build_run_request(submission: Submission, token: str) -> RunRequest:
     predictions_url, predictions_sha = data(
         protocol.PREDICTIONS_PATH, bool(submission.predictions), submission.predictions_sha256
     )
+    image = "" if submission.predictions else submission.image_pinned or submission.image
+    pull_token_url = ""
+    if submission.image_pinned and is_platform(parse_reference(submission.image_pinned)):
+        pull_token_url = api_url + protocol.REGISTRY_TOKEN_PATH
     return RunRequest(
         submission_id=submission.pk,
-        image=submission.image if not submission.predictions else "",
+        image=image,
         scoring_image=phase.scoring_image,
         api_url=api_url,
         token=token,
@@ -72,6 +77,8 @@ def build_run_request(submission: Submission, token: str) -> RunRequest:
         predictions_sha256=predictions_sha,
         allowed_registries=tuple(phase.competition.allowed_registry_list),
         attempt=submission.attempt,
+        pull_token_url=pull_token_url,
+        scoring_image_keep_until=phase.end.timestamp() if phase.end else 0.0,
     )
 
 

@@ -82,8 +82,10 @@ class Competition(models.Model):
 
     @property
     def allowed_registry_list(self) -> list[str]:
-        """The allowed registries, one per non-empty line."""
-        return [line.strip() for line in self.allowed_registries.splitlines() if line.strip()]
+        """The allowed registries, one per non-empty line, and the platform registry when the list restricts."""
+        allowed = [line.strip() for line in self.allowed_registries.splitlines() if line.strip()]
+        platform = settings.EVALBOX_REGISTRY
+        return [*allowed, platform] if allowed and platform and platform not in allowed else allowed
 
     def is_organizer(self, user) -> bool:
         """Whether ``user`` may administer this competition."""
@@ -298,6 +300,11 @@ class Submission(models.Model):
                              related_name="submissions")
     image_typed = models.CharField("Image reference as typed", max_length=255, blank=True)
     image = models.CharField("Normalized image reference", max_length=400, blank=True)
+    image_pinned = models.CharField(
+        "Pinned image reference", max_length=400, blank=True,
+        help_text="name@sha256:... that runs: resolved at submission for the platform registry, else the "
+                  "digest the first run pulled (reruns run it).",
+    )
     predictions = models.FileField(upload_to="predictions/", blank=True)
     predictions_sha256 = models.CharField(max_length=64, blank=True)
     status = models.CharField(max_length=10, choices=STATUS_CHOICES, default=Status.SUBMITTED.value, db_index=True)
@@ -388,6 +395,34 @@ class ApiToken(models.Model):
         cls.objects.update_or_create(user=user, defaults={"key_hash": hash_token(key)})
         return key
 
+
+class RegistryImage(models.Model):
+    """A manifest in the platform registry, recorded from the registry's push notifications.
+
+    One row per repository and digest; ``tag`` is the tag that points at it now (``""`` once the
+    tag moved on, or for a push by digest). ``size_bytes`` is the compressed size of its config
+    and layers, which the participant's storage quota counts.
+    """
+
+    competition = models.ForeignKey(Competition, on_delete=models.CASCADE, related_name="registry_images")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="registry_images")
+    repository = models.CharField(max_length=255)
+    tag = models.CharField(max_length=128, blank=True)
+    digest = models.CharField(max_length=71)
+    size_bytes = models.BigIntegerField(default=0)
+    pushed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-pushed_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["repository", "digest"], name="one_row_per_manifest")]
+        indexes = [models.Index(fields=["owner", "competition"])]
+
+    def __str__(self) -> str:
+        return f"{self.repository}@{self.digest}"
+
+    def reference(self, registry: str) -> str:
+        """``registry/repository:tag`` (or ``@digest`` when untagged)."""
+        return f"{registry}/{self.repository}:{self.tag}" if self.tag else f"{registry}/{self.repository}@{self.digest}"
 
 
 # The account rules' and the teams' models live apart; importing them here registers them with the app.

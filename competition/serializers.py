@@ -68,6 +68,7 @@ def submission_json(submission: Submission, *, organizer: bool) -> dict[str, Any
         "status": submission.status,
         "image": submission.image,
         "image_typed": submission.image_typed,
+        "image_pinned": submission.image_pinned,
         "phase": phase.pk,
         "phase_name": phase.name,
         "participant": submission.participant.user.get_username(),

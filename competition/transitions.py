@@ -29,6 +29,7 @@ from compute_worker.protocol import (
 
 from .auth import token_matches
 from .models import Submission
+from .registry.pinning import pin_from_run
 
 
 class TransitionRefused(Exception):
@@ -126,6 +127,8 @@ def apply_result(submission: Submission, report: ResultReport) -> None:
     if next_status(submission.status_enum, action) is None:
         raise TransitionRefused(refusal(submission.status_enum, action))
     submission.image_digest = report.image_digest
+    if not submission.image_pinned and submission.image:
+        submission.image_pinned = pin_from_run(submission.image, report.image_digest)
     submission.image_labels = report.image_labels
     submission.exit_code = report.exit_code
     submission.duration_s = report.duration_s

@@ -62,6 +62,13 @@ def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str,
     return value
 
 
+def _readable_file(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name, "").strip()
+    if value and not os.access(value, os.R_OK):
+        raise ConfigError(f"{name}={value!r}: no such readable file.")
+    return value
+
+
 def _uid_gid(env: Mapping[str, str], name: str, default: str) -> str:
     value = env.get(name, "").strip() or default
     parts = value.split(":")
@@ -102,6 +109,11 @@ class WorkerConfig:
     archive_max_mb: int = 20480
     archive_max_files: int = 200_000
     slot_dir: str = "var/worker/slots"
+    pull_timeout_s: float = 900.0
+    image_cache_dir: str = "var/worker/images"
+    image_cache_mb: int = 51200
+    registry_auth_file: str = ""
+    insecure_registries: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> WorkerConfig:
@@ -116,7 +128,10 @@ class WorkerConfig:
         (runc|runsc), ``EVALBOX_MAX_IMAGE_MB``, ``EVALBOX_WORKER_ID`` (hostname),
         ``EVALBOX_HEARTBEAT_S``, ``EVALBOX_REPORT_RETRY_S`` (total backoff budget),
         ``EVALBOX_REPORT_RETRIES``, ``EVALBOX_ARCHIVE_MAX_MB``, ``EVALBOX_ARCHIVE_MAX_FILES``,
-        ``EVALBOX_SLOT_DIR`` (GPU slot lock files).
+        ``EVALBOX_SLOT_DIR`` (GPU slot lock files), ``EVALBOX_PULL_TIMEOUT_S`` (a pull's own time limit),
+        ``EVALBOX_IMAGE_CACHE_DIR``, ``EVALBOX_IMAGE_CACHE_MB`` (budget of pulled images),
+        ``EVALBOX_REGISTRY_AUTH_FILE`` (docker-config JSON with credentials of other registries),
+        ``EVALBOX_INSECURE_REGISTRIES`` (comma list of registries spoken to over plain HTTP).
         """
         env = os.environ if env is None else env
         gpus = _list(env, "EVALBOX_GPUS")
@@ -153,6 +168,11 @@ class WorkerConfig:
             archive_max_mb=_int(env, "EVALBOX_ARCHIVE_MAX_MB", 20480, 1, 2**31),
             archive_max_files=_int(env, "EVALBOX_ARCHIVE_MAX_FILES", 200_000, 1, 2**31),
             slot_dir=env.get("EVALBOX_SLOT_DIR", "").strip() or f"{data_dir}/slots",
+            pull_timeout_s=_float(env, "EVALBOX_PULL_TIMEOUT_S", 900.0, 1, 86400),
+            image_cache_dir=env.get("EVALBOX_IMAGE_CACHE_DIR", "").strip() or f"{data_dir}/images",
+            image_cache_mb=_int(env, "EVALBOX_IMAGE_CACHE_MB", 51200, 1, 2**31),
+            registry_auth_file=_readable_file(env, "EVALBOX_REGISTRY_AUTH_FILE"),
+            insecure_registries=tuple(r.lower() for r in _list(env, "EVALBOX_INSECURE_REGISTRIES")),
         )
 
     def describe(self) -> dict[str, Any]:

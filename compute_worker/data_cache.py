@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import archives
+from .file_locks import lock, unlock
 
 logger = logging.getLogger(__name__)
 
@@ -50,22 +51,6 @@ class CacheEntry:
 
     path: Path
     fetched: bool
-
-
-def _lock(path: Path, mode: int) -> int:
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-    try:
-        fcntl.flock(fd, mode)
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
-
-
-def _unlock(fd: int) -> None:
-    with contextlib.suppress(OSError):
-        fcntl.flock(fd, fcntl.LOCK_UN)
-    os.close(fd)
 
 
 def _walk_files(root: Path) -> dict[str, list[int]]:
@@ -153,7 +138,7 @@ class DataCache:
     def lease(self, sha256: str, url: str, fetch: Fetcher) -> Iterator[CacheEntry]:
         """Yield the extracted data of ``sha256`` (fetching it if needed), in use until the block ends."""
         lock_path = self.root / "locks" / f"{sha256}.lock"
-        fd = _lock(lock_path, fcntl.LOCK_EX)
+        fd = lock(lock_path, fcntl.LOCK_EX)
         try:
             fetched = False
             if not self._valid(sha256):
@@ -163,11 +148,11 @@ class DataCache:
                 fetched = True
             # Convert to a shared lock while holding the cache lock, so eviction cannot slip in
             # between the release and the re-acquisition (flock conversion is not atomic).
-            global_fd = _lock(self.root / "cache.lock", fcntl.LOCK_EX)
+            global_fd = lock(self.root / "cache.lock", fcntl.LOCK_EX)
             try:
                 fcntl.flock(fd, fcntl.LOCK_SH)
             finally:
-                _unlock(global_fd)
+                unlock(global_fd)
             manifest = self._entry_dir(sha256) / MANIFEST
             with contextlib.suppress(OSError):
                 os.utime(manifest)
@@ -175,7 +160,7 @@ class DataCache:
                 self.evict(keep=sha256)
             yield CacheEntry(path=self._entry_dir(sha256) / "data", fetched=fetched)
         finally:
-            _unlock(fd)
+            unlock(fd)
 
     # ------------------------------------------------------------------ eviction
     def entries(self) -> list[tuple[float, int, str]]:
@@ -194,7 +179,7 @@ class DataCache:
     def evict(self, keep: str = "") -> list[str]:
         """Remove least recently used entries not in use until the cache fits; return the removed keys."""
         removed = []
-        global_fd = _lock(self.root / "cache.lock", fcntl.LOCK_EX)
+        global_fd = lock(self.root / "cache.lock", fcntl.LOCK_EX)
         try:
             entries = self.entries()
             total = sum(size for _, size, _ in entries)
@@ -204,17 +189,17 @@ class DataCache:
                 if sha256 == keep:
                     continue
                 try:
-                    fd = _lock(self.root / "locks" / f"{sha256}.lock", fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    fd = lock(self.root / "locks" / f"{sha256}.lock", fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except BlockingIOError:
                     continue  # in use
                 try:
                     _rmtree(self._entry_dir(sha256))
                 finally:
-                    _unlock(fd)
+                    unlock(fd)
                 total -= size
                 removed.append(sha256)
         finally:
-            _unlock(global_fd)
+            unlock(global_fd)
         for sha256 in removed:
             logger.info("evicted data cache entry %s", sha256)
         return removed

@@ -12,7 +12,13 @@ import requests
 from . import gpu, images, protocol, runner
 from .config import WorkerConfig
 from .failure import Failure
+from .image_cache import ImageCache
 from .protocol import FailureReason
+from .pull import Progress
+from .registry_auth import pull_auth
+
+#: ``docker info``'s architecture names as image platforms call them.
+_ARCHITECTURES = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "ppc64le": "ppc64le", "s390x": "s390x"}
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +48,8 @@ class Engine:
         self.request = request
         self.config = config
         self._client = client
+        self._leases = contextlib.ExitStack()  # images in use until the job ends
+        self._architecture = ""
 
     def client(self) -> docker.DockerClient:
         """The Docker client (connected on first use)."""
@@ -54,18 +62,46 @@ class Engine:
         return self._client
 
     def close(self) -> None:
-        """Close the client if one was made."""
+        """Release the images in use and close the client if one was made."""
+        self._leases.close()
         if self._client is not None:
             self._client.close()
 
-    def resolve(self, reference: str, *, participant: bool) -> images.ResolvedImage:
-        """The local image of ``reference`` under the worker's (and, for a participant, the competition's) rules."""
+    def architecture(self) -> str:
+        """The engine's architecture as image platforms name it (``amd64``)."""
+        if not self._architecture:
+            machine = str(self.client().info().get("Architecture", "x86_64"))
+            self._architecture = _ARCHITECTURES.get(machine, machine)
+        return self._architecture
+
+    def _policy(self, participant: bool) -> images.ImagePolicy:
+        config = self.config
+        return images.ImagePolicy(
+            pull_policy=config.pull_policy, worker_registries=config.allowed_registries,
+            request_registries=self.request.allowed_registries if participant else (),
+            max_image_mb=config.max_image_mb, pull_timeout_s=config.pull_timeout_s,
+            architecture=self.architecture() if config.pull_policy != "never" else "",
+            role="participant" if participant else "scoring",
+            keep_until=0.0 if participant else self.request.scoring_image_keep_until,
+            progress_every_s=config.heartbeat_s)
+
+    def resolve(self, reference: str, *, participant: bool, token: protocol.PullToken | None = None,
+                progress: Progress | None = None) -> images.ResolvedImage:
+        """The local image of ``reference`` under the worker's (and, for a participant, the competition's) rules.
+
+        ``token`` is the site's pull token for a platform image; otherwise the worker's
+        credentials file (or nothing) authenticates the pull.
+        """
         try:
-            return images.resolve_image(
-                self.client(), reference, pull_policy=self.config.pull_policy,
-                worker_registries=self.config.allowed_registries,
-                request_registries=self.request.allowed_registries if participant else (),
-                max_image_mb=self.config.max_image_mb)
+            registry = protocol.parse_reference(reference).registry
+        except protocol.ProtocolError:
+            registry = ""
+        try:
+            auth = pull_auth(registry, token=token, auth_file=self.config.registry_auth_file,
+                             insecure=self.config.insecure_registries)
+            return images.resolve_image(self.client(), reference, self._policy(participant), auth=auth,
+                                        cache=ImageCache(self.config.image_cache_dir, self.config.image_cache_mb),
+                                        leases=self._leases, progress=progress)
         except images.ImageProblem as exc:
             if not participant:
                 raise Failure(FailureReason.SCORING_ERROR, f"The scoring image is unusable: {exc}") from exc

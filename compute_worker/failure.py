@@ -12,3 +12,8 @@ class Failure(Exception):
         super().__init__(message)
         self.reason = reason
         self.message = message
+
+
+class ImageProblem(Failure):
+    """The image cannot be used (not found, refused, too large, ...); the job reports it as is for a
+    participant's image and as a scoring error for the organizer's."""

@@ -1,36 +1,58 @@
-"""Resolve a participant's image: registry check, pull policy, size cap, digest and labels."""
+"""Resolve an image to run: registry check, pull policy, manifest checks, pull by digest, size cap, cache.
+
+:func:`resolve_image` makes an image reference available locally under the worker's rules and
+describes it. A reference found on the machine is used as it is (policy ``if-not-present`` or
+``never``); otherwise the manifest is read and checked through the registry API first
+(:mod:`.manifests`), the image is pulled by digest (:mod:`.pull`) and recorded in the image
+cache, and its uncompressed size is checked again.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import docker
 import docker.errors
-import requests
 
 from . import protocol
+from .failure import ImageProblem
+from .image_cache import ImageCache, Remover
+from .manifests import inspect_manifest
 from .protocol import FailureReason
+from .pull import Progress, pull_image
+from .registry_auth import PullAuth
 
 logger = logging.getLogger(__name__)
 
-
-class ImageProblem(RuntimeError):
-    """The image cannot be used; :attr:`reason` is the failure to report."""
-
-    def __init__(self, reason: FailureReason, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
+__all__ = ["ImagePolicy", "ImageProblem", "ResolvedImage", "resolve_image"]
 
 
 @dataclass(frozen=True)
 class ResolvedImage:
-    """A local image ready to run."""
+    """A local image ready to run; ``pulled_bytes`` is what this resolution downloaded."""
 
     image_id: str
     digest: str
     labels: dict[str, str] = field(default_factory=dict)
+    pulled_bytes: int = 0
+
+
+@dataclass(frozen=True)
+class ImagePolicy:
+    """The worker's rules for one image."""
+
+    pull_policy: str
+    worker_registries: Sequence[str]
+    request_registries: Sequence[str]
+    max_image_mb: int
+    pull_timeout_s: float
+    architecture: str
+    role: str = "participant"
+    keep_until: float = 0.0
+    progress_every_s: float = 5.0
 
 
 def _get_local(client: docker.DockerClient, ref: protocol.ImageReference) -> docker.models.images.Image | None:
@@ -52,69 +74,84 @@ def _get_local(client: docker.DockerClient, ref: protocol.ImageReference) -> doc
     return None
 
 
-def _pull(client: docker.DockerClient, ref: protocol.ImageReference) -> None:
-    repository = ref.name
-    try:
-        if ref.digest:
-            client.api.pull(repository, tag=ref.digest)
-        else:
-            client.api.pull(repository, tag=ref.tag or "latest")
-    except docker.errors.APIError as exc:
-        text = str(exc.explanation or exc).lower()
-        if exc.status_code in (401, 403) or "unauthorized" in text or "denied" in text or "authentication" in text:
-            raise ImageProblem(FailureReason.IMAGE_UNAUTHORIZED,
-                               f"The image {ref.normalized} cannot be pulled: access denied by the registry.") from exc
-        if exc.status_code == 404 or "not found" in text or "manifest unknown" in text:
-            raise ImageProblem(FailureReason.IMAGE_NOT_FOUND,
-                               f"The image {ref.normalized} was not found in its registry.") from exc
-        raise ImageProblem(FailureReason.IMAGE_NOT_FOUND,
-                           f"The image {ref.normalized} could not be pulled: {exc.explanation or exc}") from exc
-    except requests.RequestException as exc:
-        raise ImageProblem(FailureReason.RUNTIME_ERROR, f"The Docker engine did not answer the pull: {exc}") from exc
-
-
-def resolve_image(
-    client: docker.DockerClient,
-    reference: str,
-    *,
-    pull_policy: str,
-    worker_registries: Sequence[str],
-    request_registries: Sequence[str],
-    max_image_mb: int,
-) -> ResolvedImage:
-    """Make ``reference`` available locally according to ``pull_policy`` and describe it.
-
-    Raises :class:`ImageProblem` for an invalid reference, a registry outside either allow
-    list, an image not found or unauthorized, and an image larger than ``max_image_mb``.
-    """
+def _checked_reference(reference: str, policy: ImagePolicy) -> protocol.ImageReference:
     try:
         ref = protocol.parse_reference(reference)
     except protocol.ProtocolError as exc:
         raise ImageProblem(FailureReason.INVALID_REQUEST, f"Invalid image reference: {exc}") from exc
-    for allowed, who in ((worker_registries, "this worker"), (request_registries, "the competition")):
+    for allowed, who in ((policy.worker_registries, "this worker"), (policy.request_registries, "the competition")):
         if not protocol.registry_allowed(ref, list(allowed)):
             raise ImageProblem(FailureReason.IMAGE_NOT_ALLOWED,
                                f"Images from {ref.registry} are not allowed by {who} "
                                f"(allowed: {', '.join(allowed)}).")
-    image = None if pull_policy == "always" else _get_local(client, ref)
-    if image is None:
-        if pull_policy == "never":
-            raise ImageProblem(FailureReason.IMAGE_NOT_FOUND,
-                               f"The image {ref.normalized} is not on this worker and its pull policy is 'never'.")
-        _pull(client, ref)
-        image = _get_local(client, ref)
-        if image is None:
-            raise ImageProblem(FailureReason.IMAGE_NOT_FOUND,
-                               f"The image {ref.normalized} was not found after pulling.")
+    return ref
+
+
+def _describe(image: docker.models.images.Image, ref: protocol.ImageReference, max_image_mb: int,
+              pulled_bytes: int = 0) -> ResolvedImage:
+    """The size check after the pull, the digest the engine knows, the labels."""
     attrs = image.attrs
     size = int(attrs.get("Size") or 0)
     if size > max_image_mb * (1 << 20):
         raise ImageProblem(FailureReason.IMAGE_TOO_LARGE,
                            f"The image {ref.normalized} is {size / (1 << 20):.0f} MB; this worker accepts at most "
                            f"{max_image_mb} MB.")
-    repo_digests = attrs.get("RepoDigests") or []
-    digest = next((d for d in repo_digests if d.split("@")[0] in (ref.name, ref.repository.removeprefix("library/"))),
-                  repo_digests[0] if repo_digests else image.id)
+    # The registry digest of this very name; else the image id (a digest under another name says nothing).
+    names = (ref.name, ref.repository.removeprefix("library/"))
+    digest = next((d for d in attrs.get("RepoDigests") or []
+                   if d.split("@")[0] in names and (not ref.digest or d.endswith(ref.digest))), image.id)
     labels = (attrs.get("Config") or {}).get("Labels") or {}
     labels = {str(k): str(v) for k, v in labels.items() if isinstance(k, str)}
-    return ResolvedImage(image_id=image.id, digest=digest, labels=labels)
+    return ResolvedImage(image_id=image.id, digest=digest, labels=labels, pulled_bytes=pulled_bytes)
+
+
+def _remover(client: docker.DockerClient) -> Remover:
+    def remove(reference: str) -> bool:
+        try:
+            client.images.remove(reference)
+        except docker.errors.ImageNotFound:
+            return True
+        except docker.errors.APIError as exc:  # a container still uses it
+            logger.info("image %s not evicted: %s", reference, exc.explanation or exc)
+            return False
+        return True
+    return remove
+
+
+def resolve_image(client: docker.DockerClient, reference: str, policy: ImagePolicy, *, auth: PullAuth,
+                  cache: ImageCache, leases: contextlib.ExitStack, progress: Progress | None = None) -> ResolvedImage:
+    """Make ``reference`` available locally under ``policy`` and describe it.
+
+    The pulled image stays leased in ``cache`` (so no other job evicts it) until ``leases``
+    closes. Raises :class:`ImageProblem` for an invalid reference, a registry outside either
+    allow list, an image not found, refused, of another platform or format, too large, or a
+    pull past its time limit.
+    """
+    ref = _checked_reference(reference, policy)
+    if ref.digest:
+        leases.enter_context(cache.lease(f"{ref.name}@{ref.digest}"))
+    image = None if policy.pull_policy == "always" else _get_local(client, ref)
+    if image is not None:
+        return _describe(image, ref, policy.max_image_mb)
+    if policy.pull_policy == "never":
+        raise ImageProblem(FailureReason.IMAGE_NOT_FOUND,
+                           f"The image {ref.normalized} is not on this worker and its pull policy is 'never'.")
+    facts = inspect_manifest(auth, ref, architecture=policy.architecture, max_bytes=policy.max_image_mb * (1 << 20),
+                             timeout_s=min(60.0, policy.pull_timeout_s))
+    pinned = protocol.parse_reference(f"{ref.name}@{facts.digest}")
+    if not ref.digest:
+        leases.enter_context(cache.lease(pinned.normalized))
+    image = _get_local(client, pinned)
+    pulled = 0
+    if image is None:
+        pulled = pull_image(client, ref.name, facts.digest, auth_config=auth.engine_auth(ref.registry),
+                            timeout_s=policy.pull_timeout_s, total_bytes=facts.compressed_bytes, progress=progress,
+                            progress_every_s=policy.progress_every_s)
+        image = _get_local(client, pinned)
+        if image is None:
+            raise ImageProblem(FailureReason.IMAGE_NOT_FOUND, f"The image {pinned.normalized} was not found after "
+                                                              "pulling.")
+        cache.record(pinned.normalized, int(image.attrs.get("Size") or 0), role=policy.role,
+                     keep_until=policy.keep_until)
+        cache.evict(_remover(client), keep=pinned.normalized)
+    return _describe(image, pinned, policy.max_image_mb, pulled)

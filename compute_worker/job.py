@@ -31,7 +31,7 @@ from .job_record import JobRecord
 from .protocol import FailureReason, ResultReport, Status
 from .reporter import Reporter
 from .sandbox import BindMount
-from .site_client import SiteClient, SubmissionGone
+from .site_client import SiteClient, SiteError, SubmissionGone
 
 logger = logging.getLogger(__name__)
 
@@ -142,8 +142,10 @@ class Job:
     def _predict(self, input_dir: Path, work: Path, predictions: Path) -> None:
         """Run the participant's image on the input data and collect its output into ``predictions``."""
         request, limits = self.request, self.request.limits
+        token = self._pull_token() if request.pull_token_url else None
         with self.record.timed("image_inspect"):
-            image = self.engine.resolve(request.image, participant=True)
+            image = self.engine.resolve(request.image, participant=True, token=token,
+                                        progress=lambda message: self.reporter.progress(Status.RUNNING, message))
             self.engine.reap_previous()
         self.record.image_digest = image.digest
         self.record.keep_labels(image.labels)
@@ -165,10 +167,22 @@ class Job:
             raise Failure(FailureReason.BAD_OUTPUT, f"The output could not be collected: {exc}") from exc
         logger.info("submission %s: %s", request.submission_id, collected.summary())
 
+    def _pull_token(self) -> protocol.PullToken:
+        """The site's pull token for the participant's image; a refusal fails the job as access denied."""
+        try:
+            return self.reporter.pull_token()
+        except SubmissionGone:
+            raise
+        except (SiteError, protocol.ProtocolError) as exc:
+            raise Failure(FailureReason.IMAGE_UNAUTHORIZED,
+                          f"The site gave no pull token for the image: {exc}") from exc
+
     def _score(self, predictions: Path, reference_dir: Path, work: Path) -> tuple[dict[str, float], str]:
         """Run the scoring image on the predictions and the reference data; its scores and detailed results."""
         with self.record.timed("image_inspect"):
-            scoring_image = self.engine.resolve(self.request.scoring_image, participant=False)
+            scoring_image = self.engine.resolve(self.request.scoring_image, participant=False,
+                                                progress=lambda message: self.reporter.progress(Status.SCORING,
+                                                                                                message))
         scores_dir = sandbox_directory(work / "scores", self.config.sandbox_user)
         mounts = [BindMount(str(predictions), "/mnt/predictions", True),
                   BindMount(str(reference_dir), "/mnt/reference", True),

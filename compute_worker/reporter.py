@@ -58,6 +58,17 @@ class Reporter:
             return True
         return beat
 
+    def progress(self, status: Status, message: str) -> None:
+        """A heartbeat carrying ``message`` as it is (a long step's progress); a 409 raises :class:`SubmissionGone`."""
+        self.heartbeat_site.heartbeat(StatusReport(status=status, message=message,
+                                                   elapsed_s=round(time.monotonic() - self.started, 3),
+                                                   attempt=self.request.attempt))
+
+    def pull_token(self) -> protocol.PullToken:
+        """The site's pull token for the submission's image in the platform registry."""
+        with self.record.timed("reports"):
+            return protocol.PullToken.from_json(self.site.get_json(self.request.pull_token_url))
+
     def logs(self, stream: str, outcome: RunOutcome) -> None:
         """POST a run's log; a site that cannot take it only costs a warning."""
         try:

@@ -120,6 +120,16 @@ class SiteClient:
         """``POST result``."""
         self._post(protocol.RESULT_PATH, report.to_json())
 
+    def get_json(self, url: str) -> Any:
+        """``GET url`` (retried like the reports) and its JSON body."""
+        response = self._request("GET", url)
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise SiteError(f"GET {url}: the answer is not JSON") from exc
+        finally:
+            response.close()
+
     def download(self, url: str, destination: Path, *, max_bytes: int | None = None) -> str:
         """GET ``url`` streamed to ``destination``; return the sha256 of the bytes written.
 

@@ -1,6 +1,8 @@
 """``evalbox``: the participant's command line (requests only; imports neither Django nor docker).
 
     evalbox submit --site URL --competition SLUG --phase N IMAGE [--wait]
+    evalbox submit --competition SLUG --pushed NAME:TAG      (an image pushed to the site's registry)
+    evalbox images SLUG                                       (push commands and pushed images)
     evalbox status ID
     evalbox final ID [--unmark]
     evalbox leaderboard SLUG [--phase N]
@@ -30,16 +32,37 @@ from .errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CliError
 from .render import FINAL, print_outcome, print_scores, score_text, wait
 
 
-def cmd_submit(args: argparse.Namespace, env, out: TextIO) -> int:
-    try:
-        parse_reference(args.image)  # fail fast, before any request: the site checks it again
-    except ProtocolError as exc:
-        raise CliError(f"Bad image reference {args.image!r}: {exc}", EXIT_USAGE) from None
+def _pushed_reference(site: Site, competition: str, name: str) -> str:
+    """The registry reference of the caller's pushed image ``name[:tag]`` (``name`` may be the full repository)."""
+    wanted, _, tag = name.partition(":")
+    images = site.call("GET", f"competitions/{competition}/images/").get("images") or []
+    for image in images:
+        repository = str(image.get("repository", ""))
+        if (repository == wanted or repository.endswith("/" + wanted)) and image.get("tag") == (tag or "latest"):
+            return str(image["reference"])
+    pushed = ", ".join(f"{i.get('repository', '').split('/', 2)[-1]}:{i.get('tag')}" for i in images) or "none"
+    raise CliError(f"You have pushed no image {wanted}:{tag or 'latest'} to {competition} (pushed: {pushed}). "
+                   "See `evalbox images`.", EXIT_USAGE)
+
+
+def _site_with_token(args: argparse.Namespace, env) -> Site:
     site_url, token = resolve(args, env)
     if not token:
         raise CliError("No API token: set EVALBOX_TOKEN or put token = \"...\" in "
                        f"{config_path(env)}.", EXIT_USAGE)
-    site = Site(site_url, token)
+    return Site(site_url, token)
+
+
+def cmd_submit(args: argparse.Namespace, env, out: TextIO) -> int:
+    if (args.image is None) == (args.pushed is None):
+        raise CliError("Give either IMAGE or --pushed NAME:TAG.", EXIT_USAGE)
+    if args.image is not None:
+        try:
+            parse_reference(args.image)  # fail fast, before any request: the site checks it again
+        except ProtocolError as exc:
+            raise CliError(f"Bad image reference {args.image!r}: {exc}", EXIT_USAGE) from None
+    site = _site_with_token(args, env)
+    image = args.image or _pushed_reference(site, args.competition, args.pushed)
     phase = args.phase
     if phase is None:
         competition = site.call("GET", f"competitions/{args.competition}/")
@@ -49,12 +72,24 @@ def cmd_submit(args: argparse.Namespace, env, out: TextIO) -> int:
             raise CliError(f"Pass --phase: {len(open_phases)} phases are open (open phases: {names}).", EXIT_USAGE)
         phase = open_phases[0]["id"]
     created = site.call("POST", f"competitions/{args.competition}/submissions/",
-                        json={"phase": phase, "image": args.image})
+                        json={"phase": phase, "image": image})
     print(f"Submitted {created.get('image')} as submission #{created.get('id')} ({created.get('status')}).",
           file=out, flush=True)
     if not args.wait:
         return EXIT_OK
     return wait(site, created, out, args.interval, args.timeout)
+
+
+def cmd_images(args: argparse.Namespace, env, out: TextIO) -> int:
+    view = _site_with_token(args, env).call("GET", f"competitions/{args.slug}/images/")
+    print(f"Push to {view.get('registry')} (your API token is the password):", file=out)
+    for key in ("login", "tag", "push"):
+        print(f"  {view.get(key)}", file=out)
+    images = view.get("images") or []
+    print("Your pushed images:" if images else "You have pushed no image yet.", file=out)
+    for image in images:
+        print(f"  {image.get('reference')}  {str(image.get('digest'))[:19]}…  {image.get('pushed_at')}", file=out)
+    return EXIT_OK
 
 
 def cmd_status(args: argparse.Namespace, env, out: TextIO) -> int:
@@ -125,8 +160,13 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_argument("--wait", action="store_true", help="follow the submission until it ends")
     submit.add_argument("--interval", type=float, default=2.0, help=argparse.SUPPRESS)
     submit.add_argument("--timeout", type=float, default=None, metavar="S", help="stop waiting after S seconds")
-    submit.add_argument("image", metavar="IMAGE")
+    submit.add_argument("--pushed", metavar="NAME:TAG", help="an image you pushed to the site's registry")
+    submit.add_argument("image", metavar="IMAGE", nargs="?")
     submit.set_defaults(handler=cmd_submit)
+
+    pushed = commands.add_parser("images", parents=[common], help="the registry's push commands and your images")
+    pushed.add_argument("slug", metavar="SLUG")
+    pushed.set_defaults(handler=cmd_images)
 
     status = commands.add_parser("status", parents=[common], help="show one submission")
     status.add_argument("id", type=int, metavar="ID")

@@ -1,13 +1,15 @@
-"""``make demo``: the whole of evalbox on one machine, with no RabbitMQ and no registry.
+"""``make demo``: the whole of evalbox on one machine, with no RabbitMQ.
 
 Builds the example images, migrates the embedded SQLite database, creates a demo competition
-(docker submission on) with an organizer and a participant, starts the site, the site's Celery
-worker (with the periodic sweep) and one compute worker on the embedded ``filesystem://``
-broker, submits the example participant image, prints a line per status until it ends, prints
-the leaderboard and the site URL, then keeps serving until Ctrl-C and stops every process it
-started.
+(docker submission on) with an organizer and a participant, starts the site, the platform
+registry (``docker-registry``, trusting the site's tokens), the site's Celery worker (with the
+periodic sweep) and one compute worker on the embedded ``filesystem://`` broker, pushes the
+example participant image to the registry as the participant would (``docker login`` with the
+API token, ``docker push``), submits it, prints a line per status until it ends, prints the
+leaderboard and the site URL, then keeps serving until Ctrl-C and stops every process it
+started. Without ``docker-registry`` installed it says so and submits the local image instead.
 
-Usage: ``python examples/demo.py [--port 8000] [--no-serve]``
+Usage: ``python examples/demo.py [--port 8000] [--registry-port 5000] [--no-serve]``
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -148,6 +151,38 @@ def follow(http: requests.Session, url: str, submission_id: int, processes: Proc
     raise SystemExit(f"evalbox demo: submission {submission_id} did not end within {timeout:.0f} s")
 
 
+def start_registry(env: dict[str, str], processes: Processes, var_dir: Path, port: int) -> bool:
+    """Write the registry's config (the site's token realm, its notifications) and start it; whether it runs."""
+    if shutil.which("docker-registry") is None:
+        print("evalbox demo: docker-registry is not installed (apt-get install docker-registry): the demo runs "
+              "without the platform registry", flush=True)
+        return False
+    config = var_dir / "registry" / "config.yml"
+    manage(env, "registry_config", "--storage", str(var_dir / "registry" / "storage"), "--listen",
+           f"127.0.0.1:{port}", "--output", str(config))
+    processes.start("registry", "docker-registry", "serve", str(config))
+    return True
+
+
+def push_to_registry(env: dict[str, str], demo: dict, image: str, demo_dir: Path) -> str:
+    """``docker login``, ``tag`` and ``push`` the participant's image as the participant; the pushed reference."""
+    reference = f"{env['EVALBOX_REGISTRY']}/{demo['competition']}/{demo['participant']['username']}/model:v1"
+    docker_env = {**os.environ, "DOCKER_CONFIG": str(demo_dir / "docker-config")}
+    steps = (["login", env["EVALBOX_REGISTRY"], "-u", demo["participant"]["username"], "--password-stdin"],
+             ["tag", image, reference], ["push", reference])
+    for step in steps:
+        for _ in range(20):  # the registry may still be starting
+            done = subprocess.run(["docker", *step], input=demo["participant_token"] if step[0] == "login" else None,
+                                  env=docker_env, capture_output=True, text=True)
+            if done.returncode == 0 or step[0] != "login":
+                break
+            time.sleep(0.5)
+        if done.returncode != 0:
+            raise SystemExit(f"evalbox demo: docker {step[0]} failed:\n{done.stderr.strip()}")
+    print(f"evalbox demo: pushed {reference}", flush=True)
+    return reference
+
+
 def print_leaderboard(board: dict) -> None:
     """The leaderboard as a text table."""
     keys = [column["key"] for column in board["columns"]]
@@ -161,6 +196,7 @@ def main() -> int:
     """Run the demo."""
     parser = argparse.ArgumentParser(description="Run evalbox end to end on this machine.")
     parser.add_argument("--port", type=int, default=8000, help="the site's port on 127.0.0.1 (default 8000)")
+    parser.add_argument("--registry-port", type=int, default=5000, help="the registry's port (default 5000)")
     parser.add_argument("--no-serve", action="store_true", help="stop after printing the leaderboard")
     args = parser.parse_args()
 
@@ -174,7 +210,8 @@ def main() -> int:
     env = {**os.environ, "EVALBOX_VAR_DIR": str(var_dir), "EVALBOX_SITE_URL": url,
            "CELERY_BROKER_URL": "filesystem://", "EVALBOX_BROKER_DIR": str(var_dir / "broker"),
            "EVALBOX_DATA_DIR": str(var_dir / "worker"), "EVALBOX_SWEEP_INTERVAL_S": "10",
-           "DJANGO_SETTINGS_MODULE": "competition.project.settings"}
+           "DJANGO_SETTINGS_MODULE": "competition.project.settings",
+           "EVALBOX_REGISTRY": f"127.0.0.1:{args.registry_port}"}
     env.pop("DATABASE_URL", None)
 
     print("evalbox demo: building the example images", flush=True)
@@ -188,6 +225,8 @@ def main() -> int:
                              "--reference", str(archives["reference"]), "--scoring-image", tags["scoring"]))
 
     with started(env, demo_dir) as processes:
+        if not start_registry(env, processes, var_dir, args.registry_port):
+            env.pop("EVALBOX_REGISTRY")
         processes.start("site", sys.executable, "manage.py", "runserver", f"127.0.0.1:{args.port}",
                         "--noreload", "--insecure")
         processes.start("site-worker", sys.executable, "-m", "celery", "-A", "competition.project.celery", "worker",
@@ -198,9 +237,11 @@ def main() -> int:
 
         http = requests.Session()
         http.headers["Authorization"] = f"Token {demo['participant_token']}"
-        print(f"evalbox demo: submitting {tags['participant']}", flush=True)
+        image = push_to_registry(env, demo, tags["participant"], demo_dir) if "EVALBOX_REGISTRY" in env \
+            else tags["participant"]
+        print(f"evalbox demo: submitting {image}", flush=True)
         response = http.post(f"{url}/api/competitions/{demo['competition']}/submissions/",
-                             json={"phase": demo["phase"], "image": tags["participant"]}, timeout=30)
+                             json={"phase": demo["phase"], "image": image}, timeout=30)
         if response.status_code != 201:
             raise SystemExit(f"evalbox demo: the submission was refused ({response.status_code}): {response.text}")
         submission = follow(http, url, response.json()["id"], processes)

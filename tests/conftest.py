@@ -24,6 +24,7 @@ pytest_plugins = [
     "tests.helpers.e2e_fixtures",
     "tests.helpers.browser_fixtures",
     "tests.helpers.integrity_fixtures",
+    "tests.helpers.registry_fixtures",
 ]
 
 

@@ -22,6 +22,9 @@ from ..final_choice import ChoiceRefused, mark_final
 from ..leaderboard import leaderboard_for_phase
 from ..models import Competition, Participant, Phase, Submission
 from ..quotas import quota_problem
+from ..registry.access import namespace_in
+from ..registry.listing import registry_view
+from ..registry.pinning import PinProblem, is_platform, pin_submitted
 from ..serializers import submission_json
 from ..teams import lock_submitter, visible_scope
 from ..transitions import TransitionRefused
@@ -83,16 +86,27 @@ def _read_submission_body(request: HttpRequest) -> tuple[dict, object | None]:
     return json_body(request), None
 
 
-def _checked_image(competition: Competition, typed: object) -> str:
-    """The normalized image reference, or a 400 naming the problem."""
+def _checked_image(competition: Competition, user, typed: object) -> dict[str, str]:
+    """The submission's image fields (as typed, normalized, pinned), or a 400/503 naming the problem."""
     try:
         reference = parse_reference(typed)
     except ProtocolError as exc:
         raise field_error("image", str(exc)) from exc
-    if not registry_allowed(reference, competition.allowed_registry_list):
-        allowed = ", ".join(competition.allowed_registry_list)
-        raise field_error("image", f"The registry '{reference.registry}' is not allowed here (allowed: {allowed}).")
-    return reference.normalized
+    allowed_list = competition.allowed_registry_list
+    if not registry_allowed(reference, allowed_list):
+        raise field_error("image", f"The registry '{reference.registry}' is not allowed here "
+                                   f"(allowed: {', '.join(allowed_list)}).")
+    pinned = ""
+    if is_platform(reference):
+        try:
+            pinned = pin_submitted(competition.slug, namespace_in(competition, user), reference)
+        except PinProblem as exc:
+            if exc.status == 400:
+                raise field_error("image", exc.message) from exc
+            raise ApiError(exc.status, exc.message) from exc
+    elif reference.digest:
+        pinned = f"{reference.name}@{reference.digest}"
+    return {"image_typed": typed, "image": reference.normalized, "image_pinned": pinned}
 
 
 @api_view(("GET", "POST"))
@@ -148,7 +162,7 @@ def _create_submission(request: HttpRequest, competition: Competition, user, org
     if docker:
         if "image" not in data:
             raise field_error("image", "'image' is required.")
-        fields.update(image_typed=data["image"], image=_checked_image(competition, data["image"]))
+        fields.update(_checked_image(competition, user, data["image"]))
     else:
         if upload is None:
             raise field_error("predictions", "Upload a predictions archive (zip or tar.gz) as 'predictions'.")
@@ -303,3 +317,14 @@ def competition_leaderboard(request: HttpRequest, slug: str) -> JsonResponse:
     if phase is None:
         raise ApiError(404, "No such phase in this competition.")
     return JsonResponse(leaderboard_for_phase(phase, organizer=organizer))
+
+
+@api_view(("GET",))
+def competition_images(request: HttpRequest, slug: str) -> JsonResponse:
+    """The platform registry's push commands for the caller and the images they pushed to this competition."""
+    user = require_person(request)
+    competition, _ = _competition(slug, user)
+    view = registry_view(competition, user)
+    if view is None:
+        raise ApiError(404, "This site runs no registry: push your image to a registry the competition allows.")
+    return JsonResponse(view)

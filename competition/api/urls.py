@@ -6,13 +6,16 @@ People (session + CSRF, or ``Authorization: Token <key>``):
   answer ``{"count", "submissions": [...]}``) or create a submission;
 - ``GET competitions/<slug>/`` (title and phases), ``GET competitions/<slug>/leaderboard/?phase=<id>``
   (default: the first phase);
-- ``POST competitions/<slug>/register/``;
+- ``POST competitions/<slug>/register/``; ``GET competitions/<slug>/images/`` (the platform registry's
+  push commands and the caller's pushed images);
 - ``GET submissions/<id>/``, ``POST submissions/<id>/cancel/``, ``POST submissions/<id>/rerun/``,
   ``POST submissions/<id>/final/`` (``{"final": true|false}``);
 - ``GET phases/<id>/leaderboard/``, ``POST phases/<id>/publish/`` (organizers).
 
 Workers (``Authorization: Bearer <token>``): ``worker/submissions/<id>/`` + ``status``, ``logs``,
-``result`` (POST), ``input-data``, ``reference-data``, ``predictions`` (GET).
+``result`` (POST), ``input-data``, ``reference-data``, ``predictions``, ``registry-token`` (GET).
+The platform registry: ``GET registry/token`` (its token realm, HTTP Basic), ``POST registry/events``
+(its notifications, ``Authorization: Bearer <secret>``).
 Any other path under ``/api/`` is a JSON 404.
 """
 
@@ -20,7 +23,7 @@ from django.urls import path, re_path, register_converter
 
 from compute_worker import protocol
 
-from . import participant, worker
+from . import participant, registry, worker
 from .common import not_found
 
 
@@ -45,6 +48,7 @@ _WORKER = "worker/submissions/<id:submission_id>/"
 urlpatterns = [
     path("competitions/<slug:slug>/submissions/", participant.submissions, name="api-submissions"),
     path("competitions/<slug:slug>/register/", participant.register, name="api-register"),
+    path("competitions/<slug:slug>/images/", participant.competition_images, name="api-competition-images"),
     path("competitions/<slug:slug>/", participant.competition_detail, name="api-competition"),
     path("competitions/<slug:slug>/leaderboard/", participant.competition_leaderboard,
          name="api-competition-leaderboard"),
@@ -60,5 +64,8 @@ urlpatterns = [
     path(_WORKER + protocol.INPUT_DATA_PATH, worker.input_data, name="worker-input-data"),
     path(_WORKER + protocol.REFERENCE_DATA_PATH, worker.reference_data, name="worker-reference-data"),
     path(_WORKER + protocol.PREDICTIONS_PATH, worker.predictions, name="worker-predictions"),
+    path(_WORKER + protocol.REGISTRY_TOKEN_PATH, worker.registry_token, name="worker-registry-token"),
+    path("registry/token", registry.token, name="registry-token"),
+    path("registry/events", registry.notifications, name="registry-events"),
     re_path(r"", not_found),
 ]

@@ -2,8 +2,9 @@
 
 ``POST status|logs|result`` apply :mod:`competition.transitions`; ``GET input-data``,
 ``reference-data`` and ``predictions`` stream the archives while the submission's state needs
-them (the hidden reference data only while SCORING). A wrong or missing token is a 401 that
-changes nothing, whether or not the submission exists.
+them (the hidden reference data only while SCORING); ``GET registry-token`` gives a
+short-lived pull-only token for the submission's pinned image in the platform registry. A
+wrong or missing token is a 401 that changes nothing, whether or not the submission exists.
 """
 
 from __future__ import annotations
@@ -11,13 +12,26 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 
-from compute_worker.protocol import LogReport, ProtocolError, ResultReport, Status, StatusReport
+from compute_worker.protocol import (
+    LogReport,
+    ProtocolError,
+    PullToken,
+    ResultReport,
+    Status,
+    StatusReport,
+    parse_reference,
+)
 
 from ..auth import bearer_token, token_matches
 from ..models import Submission
+from ..registry import names
+from ..registry.keys import SigningKeyMissing
+from ..registry.pinning import is_platform
+from ..registry.tokens import Scope, sign_token
 from ..transitions import InvalidToken, TransitionRefused, apply_logs, apply_result, apply_status, locked
 from .common import ApiError, api_view, json_body
 
@@ -110,3 +124,25 @@ def reference_data(request: HttpRequest, submission_id: int) -> HttpResponse:
 def predictions(request: HttpRequest, submission_id: int) -> HttpResponse:
     """A results-upload submission's predictions archive (RUNNING or SCORING)."""
     return _serve(request, submission_id, _RUNNING, lambda s: s.predictions)
+
+
+@api_view(("GET",), person=False)
+def registry_token(request: HttpRequest, submission_id: int) -> JsonResponse:
+    """A pull-only registry token for exactly the repository of the submission's pinned image (RUNNING)."""
+    _token(request, submission_id)
+    submission = Submission.objects.filter(pk=submission_id).first()
+    if submission is None:
+        raise ApiError(401, _UNAUTHORIZED)
+    if submission.status_enum not in _RUNNING:
+        raise ApiError(403, f"Pull tokens are given only while the submission runs (it is {submission.status}).")
+    reference = parse_reference(submission.image_pinned) if submission.image_pinned else None
+    if reference is None or not is_platform(reference):
+        raise ApiError(404, "This submission's image is not in the platform registry.")
+    try:
+        token, lifetime = sign_token(f"worker:submission-{submission.pk}",
+                                     [Scope("repository", reference.repository, ("pull",))],
+                                     settings.EVALBOX_REGISTRY_PULL_TOKEN_S)
+    except SigningKeyMissing as exc:
+        raise ApiError(503, "The site cannot sign registry tokens now.") from exc
+    return JsonResponse(PullToken(token=token, registry_url=names.public_url(), reference=submission.image_pinned,
+                                  expires_in=lifetime).to_json())

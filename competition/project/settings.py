@@ -176,6 +176,23 @@ EVALBOX_REDISPATCH_AFTER_S = int(os.environ.get("EVALBOX_REDISPATCH_AFTER_S", "1
 EVALBOX_QUEUED_WARNING_S = int(os.environ.get("EVALBOX_QUEUED_WARNING_S", str(24 * 3600)))
 EVALBOX_FLOWER_URL = os.environ.get("EVALBOX_FLOWER_URL", "")
 
+# --- the platform registry (docs/operations.md, "The platform registry"); empty: none
+EVALBOX_REGISTRY = os.environ.get("EVALBOX_REGISTRY", "").strip()  # host[:port] as people type it
+EVALBOX_REGISTRY_PUBLIC_URL = os.environ.get("EVALBOX_REGISTRY_PUBLIC_URL", "").rstrip("/")  # for workers
+EVALBOX_REGISTRY_URL = os.environ.get("EVALBOX_REGISTRY_URL", "").rstrip("/")  # for the site itself
+EVALBOX_REGISTRY_SERVICE = os.environ.get("EVALBOX_REGISTRY_SERVICE", "evalbox-registry")
+EVALBOX_REGISTRY_ISSUER = os.environ.get("EVALBOX_REGISTRY_ISSUER", "evalbox")
+EVALBOX_REGISTRY_KEY_FILE = Path(os.environ.get("EVALBOX_REGISTRY_KEY_FILE", VAR_DIR / "registry" / "token.key"))
+EVALBOX_REGISTRY_CERT_FILE = Path(os.environ.get("EVALBOX_REGISTRY_CERT_FILE", VAR_DIR / "registry" / "token.crt"))
+# The registry's notifications carry "Authorization: Bearer <secret>" (the secret file's text).
+EVALBOX_REGISTRY_NOTIFY_SECRET_FILE = Path(
+    os.environ.get("EVALBOX_REGISTRY_NOTIFY_SECRET_FILE", VAR_DIR / "registry" / "notify.secret"))
+EVALBOX_REGISTRY_TOKEN_S = int(os.environ.get("EVALBOX_REGISTRY_TOKEN_S", "300"))  # people's tokens
+EVALBOX_REGISTRY_PULL_TOKEN_S = int(os.environ.get("EVALBOX_REGISTRY_PULL_TOKEN_S", "3600"))  # a worker's
+EVALBOX_REGISTRY_QUOTA_MB = int(os.environ.get("EVALBOX_REGISTRY_QUOTA_MB", "20480"))  # per participant; 0: none
+EVALBOX_REGISTRY_RETENTION_DAYS = int(os.environ.get("EVALBOX_REGISTRY_RETENTION_DAYS", "30"))
+EVALBOX_REGISTRY_CONFIG = Path(os.environ.get("EVALBOX_REGISTRY_CONFIG", VAR_DIR / "registry" / "config.yml"))
+
 # --- Celery (the site's own app, competition/project/celery.py: dispatch and the periodic sweep)
 # The site's own queue: the sweep runs there; it is never a compute queue.
 EVALBOX_SITE_QUEUE = "evalbox-site"

@@ -16,6 +16,7 @@ from competition import leaderboard as boards
 from competition.charts import score_chart
 from competition.forms import CompetitionForm, ResultsUploadForm
 from competition.models import Competition, Participant
+from competition.registry.listing import registry_view
 from competition.visibility import can_publish, private_message, scores_public
 
 from .access import get_organized_competition, get_visible_competition, registration_of, visible_competitions
@@ -75,6 +76,7 @@ def participate(request, slug: str):
         teams_on=competition.max_team_size > 1,
         team_members=list(registration.team.members.select_related("user")) if approved and registration.team else [],
         scores_message="" if phase is None or scores_public(phase) else private_message(phase),
+        registry=registry_view(competition, request.user) if approved else None,
     )
     return render(request, "competition/participate.html", context)
 

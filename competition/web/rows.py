@@ -26,6 +26,12 @@ BADGES = {
 MAX_ROWS = 100
 
 
+def image_digest(row: dict) -> str:
+    """The digest that runs: pinned at submission, else the one the first run pulled (``""`` when unknown)."""
+    pinned = row.get("image_pinned") or row.get("image_digest") or ""
+    return pinned.rsplit("@", 1)[1] if "@" in pinned else pinned if pinned.startswith("sha256:") else ""
+
+
 def submission_row(submission: Submission, *, organizer: bool) -> dict:
     """One row: the API's JSON of the submission plus display-only keys."""
     row = submission_json(submission, organizer=organizer)
@@ -36,6 +42,7 @@ def submission_row(submission: Submission, *, organizer: bool) -> dict:
         badge=BADGES.get(submission.status, "text-bg-secondary"),
         active=submission.status in ACTIVE,
         progress_pct=min(100, int(100 * elapsed / limit)) if limit else 0,
+        digest=image_digest(row),
     )
     return row
 

@@ -2,6 +2,7 @@
 
 - :mod:`.messages`: the task's :class:`RunRequest` with its :class:`Limits`, and the worker's
   status, log and result reports;
+- :mod:`.pull_token`: the worker's pull token for an image in the platform registry;
 - :mod:`.states`: the submission states, the failure reasons and the table of allowed moves;
 - :mod:`.references`: the Docker image reference grammar and registry allow lists;
 - :mod:`.archive_rules`: which archive member names and link targets are safe;
@@ -24,6 +25,7 @@ from .messages import (
     MAX_SCORE_KEYS,
     PREDICTIONS_PATH,
     REFERENCE_DATA_PATH,
+    REGISTRY_TOKEN_PATH,
     RESULT_PATH,
     SCHEMA_VERSION,
     STATUS_PATH,
@@ -35,6 +37,7 @@ from .messages import (
     StatusReport,
     validate_scores,
 )
+from .pull_token import PullToken
 from .references import DEFAULT_REGISTRY, MAX_REFERENCE_LENGTH, ImageReference, parse_reference, registry_allowed
 from .states import (
     ACTIVE_STATES,
@@ -48,11 +51,11 @@ from .states import (
 )
 
 __all__ = [
-    "ACTIVE_STATES", "DEFAULT_REGISTRY", "FINAL_STATES", "INPUT_DATA_PATH", "LOGS_PATH", "MAX_DETAILED_RESULTS_BYTES",
-    "MAX_REFERENCE_LENGTH", "MAX_REPORT_LOG_CHARS", "MAX_SCORE_KEYS", "MAX_SCORE_KEY_LENGTH", "PREDICTIONS_PATH",
-    "REFERENCE_DATA_PATH",
-    "REPORTED_ACTIONS", "RESULT_PATH", "SCHEMA_VERSION", "STATUS_PATH", "TASK_NAME", "TRANSITIONS", "Action",
-    "FailureReason", "ImageReference", "Limits", "LogReport", "ProtocolError", "ResultReport", "RunRequest",
-    "Status", "StatusReport", "archive_member_problem", "link_target_problem", "next_status", "parse_reference",
-    "registry_allowed", "validate_scores",
+    "ACTIVE_STATES", "Action", "DEFAULT_REGISTRY", "FINAL_STATES", "FailureReason", "INPUT_DATA_PATH",
+    "ImageReference", "LOGS_PATH", "Limits", "LogReport", "MAX_DETAILED_RESULTS_BYTES", "MAX_REFERENCE_LENGTH",
+    "MAX_REPORT_LOG_CHARS", "MAX_SCORE_KEYS", "MAX_SCORE_KEY_LENGTH", "PREDICTIONS_PATH", "ProtocolError",
+    "PullToken", "REFERENCE_DATA_PATH", "REGISTRY_TOKEN_PATH", "REPORTED_ACTIONS", "RESULT_PATH", "ResultReport",
+    "RunRequest", "SCHEMA_VERSION", "STATUS_PATH", "Status", "StatusReport", "TASK_NAME", "TRANSITIONS",
+    "archive_member_problem", "link_target_problem", "next_status", "parse_reference", "registry_allowed",
+    "validate_scores",
 ]

@@ -30,6 +30,8 @@ RESULT_PATH = "result"
 INPUT_DATA_PATH = "input-data"
 REFERENCE_DATA_PATH = "reference-data"
 PREDICTIONS_PATH = "predictions"
+#: ``GET`` a pull token for the submission's image in the platform registry (:class:`PullToken`).
+REGISTRY_TOKEN_PATH = "registry-token"
 
 #: Scores: at most this many keys, each key at most this long.
 MAX_SCORE_KEYS = 100
@@ -86,7 +88,10 @@ class RunRequest:
 
     ``image`` is the participant's normalized reference, or ``""`` for a results-upload
     submission whose predictions archive is at ``predictions_url``. Data URLs are ``""`` when
-    the phase has no such data.
+    the phase has no such data. ``pull_token_url`` is set only for an image in the platform
+    registry: the worker gets its pull token there (:class:`PullToken`). The scoring image is
+    kept in the worker's image cache until ``scoring_image_keep_until`` (Unix time, the phase's
+    end; 0: the phase never closes).
     """
 
     submission_id: int
@@ -103,6 +108,8 @@ class RunRequest:
     predictions_sha256: str = ""
     allowed_registries: tuple[str, ...] = ()
     attempt: int = 1
+    pull_token_url: str = ""
+    scoring_image_keep_until: float = 0.0
     schema: int = SCHEMA_VERSION
 
     def to_kwargs(self) -> dict[str, Any]:
@@ -142,7 +149,8 @@ class RunRequest:
         _positive_int(self.submission_id, "submission_id", maximum=2**63 - 1)
         _positive_int(self.attempt, "attempt", maximum=ATTEMPTS[1])
         for name in ("image", "scoring_image", "api_url", "token", "input_data_url", "input_data_sha256",
-                     "reference_data_url", "reference_data_sha256", "predictions_url", "predictions_sha256"):
+                     "reference_data_url", "reference_data_sha256", "predictions_url", "predictions_sha256",
+                     "pull_token_url"):
             if not isinstance(getattr(self, name), str):
                 raise ProtocolError(f"{name} must be a string.")
         if not all(isinstance(r, str) for r in self.allowed_registries):
@@ -158,6 +166,9 @@ class RunRequest:
             raise ProtocolError("api_url must be an http(s) URL ending with '/'.")
         if not self.token:
             raise ProtocolError("token is required.")
+        if self.pull_token_url and not (self.image and self.pull_token_url.startswith(self.api_url)):
+            raise ProtocolError("pull_token_url must be a URL under api_url, for an image submission.")
+        _finite(self.scoring_image_keep_until, "scoring_image_keep_until")
         for prefix in ("input_data", "reference_data", "predictions"):
             url, digest = getattr(self, f"{prefix}_url"), getattr(self, f"{prefix}_sha256")
             if url and not url.startswith(("http://", "https://")):

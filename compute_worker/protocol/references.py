@@ -7,6 +7,7 @@ reference means.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -152,3 +153,18 @@ def registry_allowed(reference: ImageReference, allowed_registries: list[str] | 
     return reference.registry.lower() in allowed
 
 
+
+
+def is_loopback_registry(registry: str) -> bool:
+    """Whether a registry ``host[:port]`` names this machine (``localhost``, a loopback address).
+
+    Docker talks plain HTTP to those without any configuration, and so do the site and the worker.
+    """
+    host = registry.rsplit(":", 1)[0] if registry.count(":") == 1 else registry
+    host = host.strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -23,6 +23,13 @@
     CANCELLED: "text-bg-warning",
   };
 
+  // The digest that runs (pinned at submission, or pulled by the first run), as rows.py computes it.
+  function imageDigest(row) {
+    var pinned = String(row.image_pinned || row.image_digest || "");
+    var at = pinned.lastIndexOf("@");
+    return at >= 0 ? pinned.slice(at + 1) : pinned.indexOf("sha256:") === 0 ? pinned : "";
+  }
+
   function el(tag, className, text) {
     var node = document.createElement(tag);
     if (className) node.className = className;
@@ -68,8 +75,11 @@
     tr.appendChild(created);
 
     var image = el("td", "font-monospace small text-break");
-    if (row.image) image.textContent = String(row.image);
-    else image.appendChild(el("span", "text-body-secondary", "predictions archive"));
+    if (row.image) {
+      image.appendChild(el("div", "", String(row.image_typed || row.image)));
+      var digest = imageDigest(row);
+      if (digest) image.appendChild(el("div", "text-body-secondary digest", digest));
+    } else image.appendChild(el("span", "text-body-secondary", "predictions archive"));
     tr.appendChild(image);
 
     var status = String(row.status || "");

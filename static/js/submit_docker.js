@@ -7,6 +7,9 @@
  * 400 -> errors.<field>[0] shown under the field (is-invalid + invalid-feedback);
  * 403 / 429 / anything else -> the JSON "error" message shown inline in the form;
  * 201 -> the modal closes and the submissions table refreshes (event "evalbox:submitted").
+ * The platform registry's section of the modal lists the participant's pushed images (refreshed
+ * from GET /api/competitions/<slug>/images/ each time the modal opens); their "Submit" button
+ * submits that reference.
  * Server text is only ever set with textContent.
  */
 (function () {
@@ -166,6 +169,48 @@
       });
   }
 
+  function imageItem(image) {
+    var item = document.createElement("li");
+    item.className = "list-group-item d-flex flex-wrap align-items-center gap-2";
+    var code = document.createElement("code");
+    code.className = "text-break me-auto";
+    code.textContent = image.reference;
+    var digest = document.createElement("span");
+    digest.className = "text-body-secondary font-monospace";
+    digest.title = image.digest;
+    digest.textContent = String(image.digest).slice(0, 19) + "\u2026";
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "btn btn-sm btn-outline-primary";
+    button.dataset.imageReference = image.reference;
+    button.textContent = "Submit";
+    item.append(code, digest, button);
+    return item;
+  }
+
+  function refreshImages(section) {
+    fetch(section.dataset.imagesUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        return response.ok ? response.json() : null;
+      })
+      .then(function (payload) {
+        if (!payload || !Array.isArray(payload.images)) return;
+        var list = section.querySelector("[data-role=pushed-images]");
+        if (!payload.images.length) return; // keep the server's "nothing pushed yet"
+        list.replaceChildren.apply(list, payload.images.map(imageItem));
+      })
+      .catch(function () {});
+  }
+
+  function submitPushed(modal, button) {
+    var form = modal.querySelector("form");
+    var image = form && form.querySelector("[name=image]");
+    if (!image) return;
+    image.value = button.dataset.imageReference;
+    if (form.requestSubmit) form.requestSubmit();
+    else send(form);
+  }
+
   function init() {
     document.querySelectorAll("form[data-evalbox-submit]").forEach(function (form) {
       if (form.dataset.evalboxBound) return;
@@ -181,6 +226,12 @@
       modal.addEventListener("shown.bs.modal", function () {
         var image = modal.querySelector("[name=image]");
         if (image) image.focus();
+        var section = modal.querySelector("[data-role=registry]");
+        if (section) refreshImages(section);
+      });
+      modal.addEventListener("click", function (event) {
+        var button = event.target.closest("[data-image-reference]");
+        if (button) submitPushed(modal, button);
       });
       modal.addEventListener("hidden.bs.modal", function () {
         var form = modal.querySelector("form");

@@ -45,6 +45,19 @@ def test_main_deployment_is_valid_and_publishes_only_the_web_port():
     assert config.get("volumes"), "named volumes are expected"
 
 
+def test_the_registry_runs_behind_nginx_with_the_site_as_its_token_server():
+    services = compose_config("docker-compose.yml")["services"]
+    registry = services["registry"]
+    assert registry["command"] == ["serve", "/srv/registry-config/config.yml"] and not registry.get("ports")
+    assert "registry_config" in " ".join(services["web"]["command"])
+    assert services["web"]["environment"]["EVALBOX_REGISTRY_URL"] == "http://registry:5000"
+    nginx = (COMPOSE / "nginx.conf").read_text()
+    assert "location /v2/" in nginx and "proxy_pass http://registry:5000;" in nginx
+    assert "client_max_body_size 0;" in nginx
+    volumes = {str(v.get("source") if isinstance(v, dict) else v).split(":")[0] for v in registry["volumes"]}
+    assert "registry-key" not in volumes  # the signing key stays with the site
+
+
 @pytest.mark.parametrize("profile", [None, "gpu"])
 def test_worker_deployment_is_valid(profile):
     config = compose_config("worker.yml", profile=profile)

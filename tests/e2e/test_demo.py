@@ -24,7 +24,8 @@ def test_demo_runs_a_submission_to_the_leaderboard_on_the_embedded_broker(tmp_pa
     env = {**os.environ, "EVALBOX_VAR_DIR": str(tmp_path)}
     env.pop("DATABASE_URL", None)
     env.pop("CELERY_BROKER_URL", None)
-    result = subprocess.run([sys.executable, str(DEMO), "--port", str(free_port()), "--no-serve"], cwd=ROOT,
+    result = subprocess.run([sys.executable, str(DEMO), "--port", str(free_port()), "--registry-port", str(free_port()),
+                             "--no-serve"], cwd=ROOT,
                             env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
@@ -36,6 +37,7 @@ def test_demo_runs_a_submission_to_the_leaderboard_on_the_embedded_broker(tmp_pa
     assert stat.S_IMODE(tmp_path.stat().st_mode) == 0o700
     assert stat.S_IMODE((tmp_path / "secret_key").stat().st_mode) == 0o600
     assert "stopping the site and the workers" in result.stdout
+    assert "evalbox demo: pushed 127.0.0.1:" in result.stdout and "/demo" in result.stdout
     # Every process it started is gone: nothing listens on the demo's broker folder any more.
     leftovers = subprocess.run(["pgrep", "-f", str(tmp_path)], capture_output=True, text=True)
     assert leftovers.stdout == "", leftovers.stdout

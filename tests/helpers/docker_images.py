@@ -10,6 +10,8 @@ normalized reference ``docker.io/evalbox-test/<name>:latest`` resolves to the lo
   security tests can build one image per attack.
 - :func:`python_image`: the examples' Debian bookworm Python base image (built once per
   machine by ``examples/base-images/build.sh``).
+- :func:`unique_image`: a busybox image with a layer of its own (registry tests: a pull must
+  download it).
 - :func:`scoring_image`: a busybox scorer writing ``/mnt/out/scores.json``.
 """
 
@@ -20,6 +22,7 @@ import io
 import os
 import tarfile
 import threading
+import uuid
 from pathlib import Path
 
 import docker
@@ -99,6 +102,18 @@ def busybox_script_image(name: str, script: str, labels: dict[str, str] | None =
         if not image_exists(client(), tag):
             build_from_files(tag, dockerfile, {"run.sh": (script.encode(), 0o755)})
     return tag
+
+
+def unique_image(name: str, script: str, noise_mb: int = 0) -> str:
+    """A busybox image with a layer no other image has (a worker must download it), plus ``noise_mb`` MB of random
+    bytes when asked; returns ``evalbox-test/<name>:<random>``."""
+    script = f"# {uuid.uuid4()}\n{script}"
+    if not noise_mb:
+        return busybox_script_image(name, script)
+    return build_from_files(
+        f"{PREFIX}/{name}:{uuid.uuid4().hex[:12]}",
+        f'FROM {busybox_image()}\nCOPY noise /noise\nCOPY run.sh /run.sh\nCMD ["/bin/sh", "/run.sh"]\n',
+        {"noise": (os.urandom(noise_mb << 20), 0o644), "run.sh": (script.encode(), 0o755)})
 
 
 def scoring_image(name: str = "scorer", script: str | None = None) -> str:

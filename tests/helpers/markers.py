@@ -1,7 +1,7 @@
 """Markers that really select, and the service check before every test (a plugin of ``tests/conftest.py``).
 
-A test needing Docker, RabbitMQ or a browser is marked ``docker``, ``rabbitmq`` or
-``browser`` from the fixtures it uses (directly or through other fixtures), so that
+A test needing Docker, RabbitMQ, a browser or the platform registry is marked ``docker``,
+``rabbitmq``, ``browser`` or ``registry`` from the fixtures it uses (directly or through other fixtures), so that
 ``-m "not docker"`` leaves out exactly the tests a machine without Docker cannot run. A test
 that needs a service without a fixture saying so carries the marker itself (``pytestmark``).
 Before a selected test's fixtures are set up, every service it is marked for, and PostgreSQL
@@ -15,7 +15,8 @@ import pytest
 from tests.helpers import services
 
 #: The fixtures that stand for a service: any test whose fixtures include one gets the marker.
-FIXTURE_MARKERS = {"docker_client": "docker", "rabbitmq_url": "rabbitmq", "browser": "browser"}
+FIXTURE_MARKERS = {"docker_client": "docker", "rabbitmq_url": "rabbitmq", "browser": "browser",
+                   "registry_server": "registry"}
 #: pytest-django's fixtures that open the test database.
 DATABASE_FIXTURES = {"db", "transactional_db", "django_db_setup", "live_server"}
 

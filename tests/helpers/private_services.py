@@ -377,18 +377,24 @@ def _proxy_handler(proxy: SiteProxy) -> type[BaseHTTPRequestHandler]:
 
 
 @contextlib.contextmanager
+def http_server(handler: type[BaseHTTPRequestHandler]) -> Iterator[ThreadingHTTPServer]:
+    """A threaded HTTP server of ``handler`` on a free loopback port, serving until the block ends."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextlib.contextmanager
 def site_proxy(upstream: str) -> Iterator[SiteProxy]:
     """A :class:`SiteProxy` forwarding to ``upstream`` on a free loopback port, stopped afterwards."""
     proxy = SiteProxy(upstream=upstream.rstrip("/"))
-    proxy.server = ThreadingHTTPServer(("127.0.0.1", 0), _proxy_handler(proxy))
-    proxy.server.daemon_threads = True
-    thread = threading.Thread(target=proxy.server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with http_server(_proxy_handler(proxy)) as proxy.server:
         yield proxy
-    finally:
-        proxy.server.shutdown()
-        proxy.server.server_close()
 
 
 # ---------------------------------------------------------------------------------------- gunicorn

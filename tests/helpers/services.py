@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,6 +89,13 @@ def _probe_chromium() -> None:
         raise FileNotFoundError(CHROMIUM)
 
 
+def _probe_registry() -> None:
+    from tests.helpers.registry import REGISTRY_BIN
+
+    if shutil.which(REGISTRY_BIN) is None:
+        raise FileNotFoundError(REGISTRY_BIN)
+
+
 SERVICES = {
     "docker": Service("a Docker engine", _docker_host, _probe_docker,
                       "run `make docker` (scripts/ensure-docker.sh)", marker="docker"),
@@ -96,6 +104,9 @@ SERVICES = {
     "browser": Service("Playwright and Debian's chromium", lambda: str(CHROMIUM), _probe_chromium,
                        "apt-get install -y chromium and pip install -e '.[dev]' (or set EVALBOX_CHROMIUM)",
                        marker="browser"),
+    "registry": Service("the Docker registry (docker-registry)", lambda: "PATH", _probe_registry,
+                        "apt-get install -y docker-registry (or set EVALBOX_TEST_REGISTRY_BIN)",
+                        marker="registry"),
     "postgresql": Service("PostgreSQL", _database_url, _probe_postgresql,
                           "start it (scripts/ensure-services.sh) and set DATABASE_URL to it"),
 }

@@ -26,6 +26,19 @@ def test_defaults_and_values():
     assert mask_url("amqp://user:secret@host:5672//") == "amqp://user:****@host:5672//"
 
 
+def test_image_settings(tmp_path):
+    config = WorkerConfig.from_env({"EVALBOX_DATA_DIR": str(tmp_path)})
+    assert config.pull_timeout_s == 900 and config.image_cache_mb == 51200
+    assert config.image_cache_dir == f"{tmp_path}/images" and config.registry_auth_file == ""
+    auth = tmp_path / "auth.json"
+    auth.write_text("{}")
+    config = WorkerConfig.from_env({"EVALBOX_PULL_TIMEOUT_S": "30", "EVALBOX_IMAGE_CACHE_MB": "100",
+                                    "EVALBOX_REGISTRY_AUTH_FILE": str(auth),
+                                    "EVALBOX_INSECURE_REGISTRIES": "Registry.lan:5000"})
+    assert (config.pull_timeout_s, config.image_cache_mb) == (30, 100)
+    assert config.registry_auth_file == str(auth) and config.insecure_registries == ("registry.lan:5000",)
+
+
 @pytest.mark.parametrize(("env", "message"), [
     ({"EVALBOX_CONCURRENCY": "many"}, "EVALBOX_CONCURRENCY='many' is not an integer"),
     ({"EVALBOX_PULL_POLICY": "sometimes"}, "not one of: always, if-not-present, never"),
@@ -34,6 +47,9 @@ def test_defaults_and_values():
     ({"EVALBOX_RUNTIME": "kata"}, "runc, runsc"),
     ({"EVALBOX_HEARTBEAT_S": "-1"}, "out of range"),
     ({"EVALBOX_GPUS": "0;rm"}, "not a GPU id"),
+    ({"EVALBOX_PULL_TIMEOUT_S": "0"}, "EVALBOX_PULL_TIMEOUT_S=0.0 is out of range"),
+    ({"EVALBOX_IMAGE_CACHE_MB": "lots"}, "EVALBOX_IMAGE_CACHE_MB='lots' is not an integer"),
+    ({"EVALBOX_REGISTRY_AUTH_FILE": "/nonexistent/auth.json"}, "no such readable file"),
 ])
 def test_bad_values_are_clear_errors(env, message):
     with pytest.raises(ConfigError, match=message):

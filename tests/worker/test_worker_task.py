@@ -163,21 +163,6 @@ def test_request_registries_are_enforced(worker_config, stub_site, scorer):
     assert result["failure_reason"] == "image_not_allowed" and "by the competition" in result["failure_message"]
 
 
-def test_pull_failures_are_classified(worker_config, stub_site, scorer, mocker):
-    config = dataclasses.replace(worker_config, pull_policy="always")
-    response = mocker.Mock(status_code=401, reason="Unauthorized")
-    mocker.patch("docker.api.image.ImageApiMixin.pull",
-                 side_effect=docker.errors.APIError("denied", response=response, explanation="unauthorized: login"))
-    handle_message(make_request(stub_site, "registry.example.org/private/model:1", scorer), config=config)
-    assert stub_site.result()["failure_reason"] == "image_unauthorized"
-    stub_site.requests.clear()
-    response = mocker.Mock(status_code=404, reason="Not Found")
-    mocker.patch("docker.api.image.ImageApiMixin.pull",
-                 side_effect=docker.errors.APIError("missing", response=response, explanation="manifest unknown"))
-    handle_message(make_request(stub_site, "registry.example.org/team/model:1", scorer), config=config)
-    assert stub_site.result()["failure_reason"] == "image_not_found"
-
-
 def test_results_upload_is_scored_without_participant_container(worker_config, stub_site, scorer):
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
