@@ -54,7 +54,7 @@ TABLE = [
     pytest.param(RunOutcome(exit_code=153, output_exceeded=True), False, "runc", R.OUTPUT_TOO_LARGE,
                  "Your program wrote more than the output cap of 5 MB.", id="output-cap"),
     pytest.param(RunOutcome(exit_code=0, output_exceeded=True), True, "runc", R.SCORING_ERROR,
-                 "The scoring program wrote more than 2 MB to /mnt/out.", id="scorer-output-cap"),
+                 "The scoring program wrote more than 3 MB to /mnt/out.", id="scorer-output-cap"),
     pytest.param(RunOutcome(exit_code=2), True, "runc", R.BAD_OUTPUT,
                  "The scoring program rejected your output (it exited with code 2): check the output format the "
                  "organizers ask for.", id="scorer-exit-2-is-bad-output"),
