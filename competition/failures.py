@@ -1,28 +1,11 @@
-"""Failure reasons as people read them, and which of them are the platform's fault."""
+"""Failure reasons as people read them (the contract's :data:`FAILURE_LABELS`), and which are the platform's fault."""
 
 from __future__ import annotations
 
-from compute_worker.protocol import FailureReason
+from compute_worker.protocol import FAILURE_LABELS, FailureReason
 
-FAILURE_LABELS: dict[FailureReason, str] = {
-    FailureReason.INVALID_REQUEST: "Invalid request",
-    FailureReason.IMAGE_NOT_FOUND: "Image not found",
-    FailureReason.IMAGE_UNAUTHORIZED: "Image access denied",
-    FailureReason.IMAGE_TOO_LARGE: "Image too large",
-    FailureReason.IMAGE_NOT_ALLOWED: "Image not allowed",
-    FailureReason.DATA_ERROR: "Data error",
-    FailureReason.TIME_LIMIT: "Time limit exceeded",
-    FailureReason.OUT_OF_MEMORY: "Out of memory",
-    FailureReason.NON_ZERO_EXIT: "Non-zero exit",
-    FailureReason.OUTPUT_TOO_LARGE: "Output too large",
-    FailureReason.BAD_OUTPUT: "Bad output",
-    FailureReason.CONTAINER_VANISHED: "Container vanished",
-    FailureReason.SCORING_ERROR: "Scoring error",
-    FailureReason.GPU_UNAVAILABLE: "GPU unavailable",
-    FailureReason.RUNTIME_ERROR: "Container runtime error",
-    FailureReason.WORKER_LOST: "Worker lost",
-    FailureReason.WORKER_ERROR: "Worker error",
-}
+__all__ = ["FAILURE_LABELS", "PLATFORM_FAILURES"]
+
 
 #: Failures caused by the platform, not the participant: they do not count against a quota.
 PLATFORM_FAILURES = frozenset({FailureReason.WORKER_LOST, FailureReason.WORKER_ERROR})

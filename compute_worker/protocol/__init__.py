@@ -4,6 +4,8 @@
   status, log and result reports;
 - :mod:`.states`: the submission states, the failure reasons and the table of allowed moves;
 - :mod:`.references`: the Docker image reference grammar and registry allow lists;
+- :mod:`.live`: what a running submission reports besides its state (log chunks, progress,
+  metadata, resource series) and their bounds;
 - :mod:`.archive_rules`: which archive member names and link targets are safe;
 - :mod:`.transport`: the compute queue declaration and broker options (needs ``kombu``, so it
   is imported by name: ``from compute_worker.protocol import transport``).
@@ -37,6 +39,7 @@ from .messages import (
 from .references import DEFAULT_REGISTRY, MAX_REFERENCE_LENGTH, ImageReference, parse_reference, registry_allowed
 from .states import (
     ACTIVE_STATES,
+    FAILURE_LABELS,
     FINAL_STATES,
     REPORTED_ACTIONS,
     TRANSITIONS,
@@ -47,7 +50,8 @@ from .states import (
 )
 
 __all__ = [
-    "ACTIVE_STATES", "DEFAULT_REGISTRY", "FINAL_STATES", "INPUT_DATA_PATH", "LOGS_PATH", "MAX_REFERENCE_LENGTH",
+    "ACTIVE_STATES", "DEFAULT_REGISTRY", "FAILURE_LABELS", "FINAL_STATES", "INPUT_DATA_PATH", "LOGS_PATH",
+    "MAX_REFERENCE_LENGTH",
     "MAX_REPORT_LOG_CHARS", "MAX_SCORE_KEYS", "MAX_SCORE_KEY_LENGTH", "PREDICTIONS_PATH", "REFERENCE_DATA_PATH",
     "REPORTED_ACTIONS", "RESULT_PATH", "SCHEMA_VERSION", "STATUS_PATH", "TASK_NAME", "TRANSITIONS", "Action",
     "FailureReason", "ImageReference", "Limits", "LogReport", "ProtocolError", "ResultReport", "RunRequest",

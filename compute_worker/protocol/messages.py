@@ -15,6 +15,7 @@ import re
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from . import live
 from .errors import ProtocolError
 from .references import parse_reference
 from .states import FailureReason, Status
@@ -164,19 +165,26 @@ class RunRequest:
 class StatusReport:
     """``POST {api_url}status``: the submission entered ``status`` (RUNNING or SCORING) or is alive.
 
-    A report repeating the current status is a heartbeat: it updates ``elapsed_s`` and
-    ``message`` only.
+    A report repeating the current status is a heartbeat: it updates ``elapsed_s``, ``message``
+    and what the running program said so far (:mod:`.live`): ``progress`` with its message, its
+    ``metadata`` and the ``resources`` series (``None``: nothing new). ``worker`` names the worker.
     """
 
     status: Status
     message: str = ""
     elapsed_s: float = 0.0
     attempt: int = 1
+    progress: float | None = None
+    progress_message: str = ""
+    metadata: dict[str, Any] | None = None
+    resources: dict[str, list[float]] | None = None
+    worker: str = ""
 
     def to_json(self) -> dict[str, Any]:
         """The JSON body."""
         return {"status": self.status.value, "message": self.message, "elapsed_s": self.elapsed_s,
-                "attempt": self.attempt}
+                "attempt": self.attempt, "progress": self.progress, "progress_message": self.progress_message,
+                "metadata": self.metadata, "resources": self.resources, "worker": self.worker}
 
     @classmethod
     def from_json(cls, data: Any) -> StatusReport:
@@ -185,21 +193,44 @@ class StatusReport:
         status = _status(data.get("status"))
         if status not in (Status.RUNNING, Status.SCORING):
             raise ProtocolError("A status report must be RUNNING or SCORING.")
+        metadata, resources = data.get("metadata"), data.get("resources")
         return cls(status=status, message=_text(data.get("message", ""), "message", 2000),
                    elapsed_s=_finite(data.get("elapsed_s", 0.0), "elapsed_s"),
-                   attempt=_int(data.get("attempt", 1), "attempt"))
+                   attempt=_int(data.get("attempt", 1), "attempt"),
+                   progress=live.parse_progress(data.get("progress")),
+                   progress_message=_text(data.get("progress_message", ""), "progress_message",
+                                          live.MAX_PROGRESS_MESSAGE),
+                   metadata=None if metadata is None else live.parse_metadata(metadata),
+                   resources=None if resources is None else live.parse_resources(resources),
+                   worker=_text(data.get("worker", ""), "worker", 200))
 
 
 @dataclass(frozen=True)
 class LogReport:
-    """``POST {api_url}logs``: the logs so far of a running container (``participant`` or ``scoring``)."""
+    """``POST {api_url}logs``: output of a container (``participant`` or ``scoring``).
+
+    With ``offset`` and ``end`` it is a live chunk: the bytes ``[offset, end)`` of the stream as
+    text (at most :data:`live.MAX_LOG_CHUNK_CHARS`), appended by the site unless it has them
+    already (a retry). Without them it is the whole final log of the run, which replaces
+    what the chunks built.
+    """
 
     stream: str
     text: str
+    offset: int | None = None
+    end: int | None = None
+
+    @property
+    def is_chunk(self) -> bool:
+        """Whether this is a live chunk (else the final log)."""
+        return self.offset is not None
 
     def to_json(self) -> dict[str, Any]:
         """The JSON body."""
-        return {"stream": self.stream, "text": self.text}
+        data: dict[str, Any] = {"stream": self.stream, "text": self.text}
+        if self.is_chunk:
+            data.update(offset=self.offset, end=self.end)
+        return data
 
     @classmethod
     def from_json(cls, data: Any) -> LogReport:
@@ -208,7 +239,14 @@ class LogReport:
         stream = data.get("stream")
         if stream not in ("participant", "scoring"):
             raise ProtocolError("stream must be 'participant' or 'scoring'.")
-        return cls(stream=stream, text=_text(data.get("text", ""), "text", MAX_REPORT_LOG_CHARS))
+        if data.get("offset") is None:
+            return cls(stream=stream, text=_text(data.get("text", ""), "text", MAX_REPORT_LOG_CHARS))
+        offset, end = live.parse_offset(data["offset"], "offset"), live.parse_offset(data.get("end"), "end")
+        text = data.get("text")
+        if end < offset or not isinstance(text, str) or len(text) > live.MAX_LOG_CHUNK_CHARS:
+            raise ProtocolError(f"A log chunk needs end >= offset and a text of at most {live.MAX_LOG_CHUNK_CHARS} "
+                                "characters.")
+        return cls(stream=stream, text=text, offset=offset, end=end)
 
 
 @dataclass(frozen=True)
@@ -228,6 +266,11 @@ class ResultReport:
     scoring_log: str = ""
     timings: dict[str, float] = field(default_factory=dict)
     attempt: int = 1
+    cpu_seconds: float | None = None
+    scoring_exit_code: int | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    resources: dict[str, list[float]] = field(default_factory=dict)
+    worker: str = ""
 
     def to_json(self) -> dict[str, Any]:
         """The JSON body."""
@@ -275,7 +318,19 @@ class ResultReport:
             scoring_log=_text(data.get("scoring_log", ""), "scoring_log", MAX_REPORT_LOG_CHARS),
             timings={str(k)[:64]: _finite(v, f"timings.{k}") for k, v in list(timings.items())[:50]},
             attempt=_int(data.get("attempt", 1), "attempt"),
+            **_run_facts(data),
         )
+
+
+def _run_facts(data: dict[str, Any]) -> dict[str, Any]:
+    """The result's fields about the runs beyond the first version of the contract (all optional)."""
+    return {
+        "cpu_seconds": _optional(data.get("cpu_seconds"), _finite, "cpu_seconds"),
+        "scoring_exit_code": _optional(data.get("scoring_exit_code"), _int, "scoring_exit_code"),
+        "metadata": live.parse_metadata(data.get("metadata")),
+        "resources": live.parse_resources(data.get("resources")),
+        "worker": _text(data.get("worker", ""), "worker", 200),
+    }
 
 
 def validate_scores(scores: Any) -> dict[str, float]:

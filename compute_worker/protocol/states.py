@@ -101,3 +101,25 @@ class FailureReason(StrEnum):
     RUNTIME_ERROR = "runtime_error"
     WORKER_LOST = "worker_lost"
     WORKER_ERROR = "worker_error"
+
+
+#: Failure reasons as people read them (the site's pages and the ``evalbox`` command).
+FAILURE_LABELS: dict[FailureReason, str] = {
+    FailureReason.INVALID_REQUEST: "Invalid request",
+    FailureReason.IMAGE_NOT_FOUND: "Image not found",
+    FailureReason.IMAGE_UNAUTHORIZED: "Image access denied",
+    FailureReason.IMAGE_TOO_LARGE: "Image too large",
+    FailureReason.IMAGE_NOT_ALLOWED: "Image not allowed",
+    FailureReason.DATA_ERROR: "Data error",
+    FailureReason.TIME_LIMIT: "Time limit exceeded",
+    FailureReason.OUT_OF_MEMORY: "Out of memory",
+    FailureReason.NON_ZERO_EXIT: "Non-zero exit",
+    FailureReason.OUTPUT_TOO_LARGE: "Output too large",
+    FailureReason.BAD_OUTPUT: "Bad output",
+    FailureReason.CONTAINER_VANISHED: "Container vanished",
+    FailureReason.SCORING_ERROR: "Scoring error",
+    FailureReason.GPU_UNAVAILABLE: "GPU unavailable",
+    FailureReason.RUNTIME_ERROR: "Container runtime error",
+    FailureReason.WORKER_LOST: "Worker lost",
+    FailureReason.WORKER_ERROR: "Worker error",
+}
