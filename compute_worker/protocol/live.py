@@ -112,8 +112,8 @@ def parse_metadata(value: Any) -> dict[str, Any]:
 
 
 def parse_resources(value: Any) -> dict[str, list[float]]:
-    """A resource series: ``{"t": [...], column: [...], ...}`` of equal lengths, finite numbers only."""
-    if value is None:
+    """A resource series: ``{"t": [...], column: [...], ...}`` of equal lengths, finite numbers only (``{}``: none)."""
+    if value is None or value == {}:
         return {}
     if not isinstance(value, dict) or "t" not in value:
         raise ProtocolError("resources must be an object with a 't' list.")
