@@ -217,6 +217,18 @@ class Submission(models.Model):
     scoring_log = models.TextField(blank=True)
     scores = models.JSONField(default=dict, blank=True)
     timings = models.JSONField(default=dict, blank=True)
+    # What the run showed while it ran (docs/participants.md, "Progress and metrics").
+    worker = models.CharField(max_length=200, blank=True)
+    progress = models.FloatField(null=True, blank=True)
+    progress_message = models.CharField(max_length=200, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    resources = models.JSONField(default=dict, blank=True)
+    cpu_seconds = models.FloatField(null=True, blank=True)
+    scoring_exit_code = models.IntegerField(null=True, blank=True)
+    # Per log stream, what the live chunks built (competition/live_logs.py).
+    log_cursors = models.JSONField(default=dict, blank=True)
+    # Bumped by every save: pages ask whether anything changed (ETag) with one indexed query.
+    version = models.PositiveBigIntegerField(default=0)
     # The ranking column's value, copied when the submission finishes, so the leaderboard is
     # one indexed query whatever the number of submissions.
     rank_score = models.FloatField(null=True, blank=True)
@@ -230,6 +242,13 @@ class Submission(models.Model):
 
     def __str__(self) -> str:
         return f"Submission {self.pk} ({self.status})"
+
+    def save(self, *args, **kwargs) -> None:
+        """Save and bump :attr:`version`, so that a page polling it sees the change."""
+        self.version += 1
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "version"}
+        super().save(*args, **kwargs)
 
     @property
     def status_enum(self) -> Status:

@@ -35,7 +35,11 @@ def declared_scores(submission: Submission) -> list[dict[str, Any]]:
 
 
 def submission_json(submission: Submission, *, organizer: bool) -> dict[str, Any]:
-    """A submission as the API returns it; logs only for organizers or when the competition allows."""
+    """A submission as the API returns it.
+
+    What the program wrote (logs, progress message, metadata) only for organizers or when the
+    competition allows participants to read their logs: it can carry anything the program read.
+    """
     phase = submission.phase
     show_logs = organizer or phase.competition.participants_see_logs
     return {
@@ -53,6 +57,8 @@ def submission_json(submission: Submission, *, organizer: bool) -> dict[str, Any
         "finished_at": iso_time(submission.finished_at),
         "elapsed_s": submission.elapsed_s,
         "time_limit_s": phase.time_limit_s,
+        "progress": submission.progress,
+        "progress_message": submission.progress_message if show_logs else None,
         "status_message": submission.status_message,
         "failure_reason": submission.failure_reason or None,
         "failure_label": submission.failure_label or None,
@@ -62,5 +68,6 @@ def submission_json(submission: Submission, *, organizer: bool) -> dict[str, Any
         "image_digest": submission.image_digest,
         "scores": declared_scores(submission),
         "logs": {"participant": submission.participant_log, "scoring": submission.scoring_log} if show_logs else None,
+        "metadata": submission.metadata if show_logs else None,
         "can_cancel": not submission.is_final,
     }

@@ -16,6 +16,7 @@ from compute_worker.protocol import ProtocolError, Status, parse_reference, regi
 
 from ..actions import cancel_submission, rerun_submission
 from ..archives import ArchiveError, check_archive
+from ..changes import conditional, list_etag, submission_state
 from ..dispatch import dispatch_on_commit
 from ..leaderboard import leaderboard_for_phase
 from ..models import Competition, Participant, Phase, Submission
@@ -109,11 +110,16 @@ def _list_submissions(request: HttpRequest, competition: Competition, user, orga
             found = found.filter(participant__user__username=query["participant"])
     limit = min(parse_id(query.get("limit", "100"), "limit"), MAX_PAGE)
     offset = parse_id(query.get("offset", "0"), "offset", minimum=0)
-    page = list(found[offset:offset + limit])
-    return JsonResponse({
-        "count": found.count(),
-        "submissions": [submission_json(s, organizer=organizer) for s in page],
-    })
+
+    def build() -> JsonResponse:
+        page = list(found[offset:offset + limit])
+        return JsonResponse({
+            "count": found.count(),
+            "submissions": [submission_json(s, organizer=organizer) for s in page],
+        })
+
+    tag = list_etag(found, organizer, competition.participants_see_logs, limit, offset)
+    return conditional(request, tag, build)
 
 
 def _create_submission(request: HttpRequest, competition: Competition, user, organizer: bool) -> JsonResponse:
@@ -159,9 +165,14 @@ def _create_submission(request: HttpRequest, competition: Competition, user, org
 
 @api_view(("GET",))
 def submission_detail(request: HttpRequest, submission_id: int) -> JsonResponse:
-    """One submission (owner or organizer)."""
-    submission, organizer = _visible_submission(request, submission_id)
-    return JsonResponse(submission_json(submission, organizer=organizer))
+    """One submission (owner or organizer); 304 to an ``If-None-Match`` of its current ETag."""
+    state = submission_state(submission_id, require_person(request))
+
+    def build() -> JsonResponse:
+        submission, organizer = _visible_submission(request, submission_id)
+        return JsonResponse(submission_json(submission, organizer=organizer))
+
+    return build() if state is None else conditional(request, state.etag("json"), build)
 
 
 def _act(request: HttpRequest, submission_id: int, action: Callable[[int], Submission]) -> JsonResponse:
