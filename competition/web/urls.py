@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, re_path
 
-from . import accounts, competitions, organizer, participants, phases
+from . import accounts, competitions, organizer, participants, phases, submission_page
 
 urlpatterns = [
     path("", competitions.home, name="home"),
@@ -17,6 +17,16 @@ urlpatterns = [
     path("competitions/<slug:slug>/leaderboard.csv", competitions.leaderboard_csv, name="competition_leaderboard_csv"),
     path("competitions/<slug:slug>/submissions/", organizer.submissions, name="competition_submissions"),
     path("competitions/<slug:slug>/submissions/broker/", organizer.broker, name="competition_submissions_broker"),
+    re_path(
+        r"^competitions/(?P<slug>[-a-zA-Z0-9_]+)/submissions/(?P<submission_id>[0-9]{1,18})/$",
+        submission_page.page,
+        name="submission_page",
+    ),
+    re_path(
+        r"^competitions/(?P<slug>[-a-zA-Z0-9_]+)/submissions/(?P<submission_id>[0-9]{1,18})/live/$",
+        submission_page.live,
+        name="submission_live",
+    ),
     re_path(
         r"^competitions/(?P<slug>[-a-zA-Z0-9_]+)/submissions/(?P<submission_id>[0-9]{1,18})/cancel/$",
         organizer.cancel_submission,
