@@ -28,14 +28,18 @@ logger = logging.getLogger(__name__)
 #: The stream numbers of Docker's multiplexed log frames.
 STDOUT, STDERR = 1, 2
 _FRAME_HEADER = struct.Struct(">BxxxL")
+#: At most this much is read from the log stream at once.
+READ_SIZE = 1 << 16
 
 
 def output_frames(container: Any, *, follow: bool, tail: int | str = "all") -> Iterator[tuple[int, bytes]]:
-    """The container's output from Docker's log endpoint as ``(stream, bytes)`` frames.
+    """The container's output from Docker's log endpoint as ``(stream, bytes)`` pieces.
 
     The SDK's ``logs()`` merges stdout and stderr; the endpoint itself tags every frame
     (non-TTY containers), which is what tells a program's ``{"evalbox": ...}`` lines on stdout
-    apart. The request goes through the SDK's own HTTP session (``container.client.api``).
+    apart. The request goes through the SDK's own HTTP session (``container.client.api``);
+    what arrives is read as it comes (``read1``), and consecutive frames of one stream are
+    handed over together.
     """
     api = container.client.api
     url = f"{api.base_url}/v{api.api_version}/containers/{container.id}/logs"
@@ -44,17 +48,31 @@ def output_frames(container: Any, *, follow: bool, tail: int | str = "all") -> I
     try:
         if response.status_code != 200:
             raise docker.errors.APIError(f"logs: HTTP {response.status_code}", response=response)
-        while True:
-            header = response.raw.read(_FRAME_HEADER.size)
-            if len(header) < _FRAME_HEADER.size:
-                return
-            stream, length = _FRAME_HEADER.unpack(header)
-            data = response.raw.read(length) if length else b""
-            if length and not data:
-                return
-            yield stream, data
+        buffer = bytearray()
+        while data := response.raw.read1(READ_SIZE):
+            buffer += data
+            yield from _frames(buffer)
     finally:
         response.close()
+
+
+def _frames(buffer: bytearray) -> Iterator[tuple[int, bytes]]:
+    """The complete frames at the start of ``buffer``, removed from it, same-stream neighbours joined."""
+    position, pieces, current = 0, [], None
+    while len(buffer) - position >= _FRAME_HEADER.size:
+        stream, length = _FRAME_HEADER.unpack_from(buffer, position)
+        if len(buffer) - position - _FRAME_HEADER.size < length:
+            break
+        start = position + _FRAME_HEADER.size
+        if stream != current and pieces:
+            yield current, b"".join(pieces)
+            pieces = []
+        current = stream
+        pieces.append(bytes(buffer[start:start + length]))
+        position = start + length
+    if pieces:
+        yield current, b"".join(pieces)
+    del buffer[:position]
 
 
 def _feed(output: ProgramOutput, frames: Iterator[tuple[int, bytes]]) -> None:

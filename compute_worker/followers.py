@@ -18,6 +18,11 @@ from .gpu_metrics import open_probe
 from .program_output import ProgramOutput
 from .resources import ResourceSeries, sample_resources
 
+#: After the container stopped, its log stream is waited for while it still reads, at most this long...
+LOG_CATCH_UP_S = 120.0
+#: ...and given up once it read nothing for this long.
+LOG_STALL_S = 5.0
+
 
 @dataclass
 class LiveRun:
@@ -48,8 +53,22 @@ class Followers:
     def finish(self) -> None:
         """The container stopped: stop sampling, let the log stream end, complete the output."""
         self._stop_sampling()
-        self._log_thread.join(timeout=10)
+        self._wait_for_log_stream()
         self.live.output = final_output(self.container, self.live.output, self.log_max_bytes)
+
+    def _wait_for_log_stream(self) -> None:
+        """Let the log stream catch up with a flood the program left (reading lags behind writing).
+
+        It is waited for as long as it makes progress, within :data:`LOG_CATCH_UP_S`; a stream
+        stuck for :data:`LOG_STALL_S` is given up (the fresh read completes the end).
+        """
+        deadline = time.monotonic() + LOG_CATCH_UP_S
+        seen = -1
+        while self._log_thread.is_alive() and time.monotonic() < deadline:
+            if self.live.output.raw_total == seen:
+                return
+            seen = self.live.output.raw_total
+            self._log_thread.join(timeout=LOG_STALL_S)
 
     def _stop_sampling(self) -> None:
         self._stop_stats.set()
