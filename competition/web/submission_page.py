@@ -69,6 +69,7 @@ def _live_context(submission: Submission, organizer: bool) -> dict:
         "scores": declared_scores(submission), "metadata": sorted(metadata.items()),
         "steps": [{"label": label, "seconds": timings[key]} for key, label in STEPS.items() if key in timings],
         "charts": resource_charts(submission.resources, submission.phase),
+        "labels": _label_rows(submission.image_labels),
     }
 
 
@@ -78,7 +79,7 @@ def page(request, slug: str, submission_id: str):
     """The whole page."""
     competition, submission, organizer = _visible(request, slug, submission_id)
     context = _tab_context(request, competition, "submissions" if organizer else "participate")
-    context.update(_live_context(submission, organizer), labels=_label_rows(submission.image_labels))
+    context.update(_live_context(submission, organizer))
     return render(request, "competition/submission.html", context)
 
 
