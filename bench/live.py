@@ -34,15 +34,51 @@ CHANGE_S = 0.5
 _TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def _cpu_seconds(pids: list[int]) -> float:
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / _TICKS
+def _cpu_seconds(pid: int) -> float | None:
+    """User and system CPU seconds of a process so far (``None`` once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime
+
+
+class CpuMeter:
+    """CPU the site's processes spend while it runs, sampled every :data:`SAMPLE_S`.
+
+    Processes come and go (a database connection past its age is replaced): each one counts from
+    its first sample (or from zero when it started meanwhile) to its last.
+    """
+
+    SAMPLE_S = 0.25
+
+    def __init__(self, site: common.Site) -> None:
+        self.site = site
+        self.first: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._sample(initial=True)
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._thread.start()
+
+    def _sample(self, initial: bool = False) -> None:
+        for pid in _site_pids(self.site):
+            value = _cpu_seconds(pid)
+            if value is None:
+                continue
+            self.first.setdefault(pid, value if initial else 0.0)
+            self.last[pid] = value
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.SAMPLE_S):
+            self._sample()
+
+    def stop(self) -> float:
+        """The CPU seconds spent since the meter started."""
+        self._stop.set()
+        self._thread.join()
+        self._sample()
+        return sum(self.last[pid] - self.first[pid] for pid in self.last)
 
 
 def _site_pids(site: common.Site) -> list[int]:
@@ -126,16 +162,15 @@ def window(site: common.Site, target: dict[str, Any], kind: str, scenario: str, 
     writer = threading.Thread(target=_changes, args=(site, target, writer_stop)) if scenario == "changing" else None
     if writer:
         writer.start()
-    pids = _site_pids(site)
     threads = [threading.Thread(target=poll) for _ in range(CLIENTS)]
-    cpu_before, started = _cpu_seconds(pids), time.perf_counter()
+    meter, started = CpuMeter(site), time.perf_counter()
     for thread in threads:
         thread.start()
     time.sleep(seconds)
     stop.set()
     for thread in threads:
         thread.join()
-    elapsed, cpu = time.perf_counter() - started, _cpu_seconds(pids) - cpu_before
+    elapsed, cpu = time.perf_counter() - started, meter.stop()
     writer_stop.set()
     if writer:
         writer.join()

@@ -5,18 +5,19 @@ normalized one, the digest the worker ran, its labels as information), the worke
 step's timing, the exit codes, the resource charts (:mod:`competition.resource_charts`), the
 program's progress and metadata, the logs and the scores. Its live part is
 ``.../live/``, an HTML fragment ``static/js/submission_live.js`` polls with ``If-None-Match``:
-304 after one indexed query while nothing changed (:mod:`competition.changes`). Anyone else
-gets 404, whether or not the submission exists.
+304 after one indexed query while nothing changed, before any authentication
+(:mod:`competition.changes`). Anyone else gets 404, whether or not the submission exists.
 """
 
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from competition.changes import conditional, submission_state
+from competition.changes import not_modified, submission_etag, tagged
 from competition.models import Submission
 from competition.resource_charts import resource_charts
 from competition.serializers import declared_scores
@@ -83,14 +84,14 @@ def page(request, slug: str, submission_id: str):
     return render(request, "competition/submission.html", context)
 
 
-@login_required
 @require_GET
 def live(request, slug: str, submission_id: str):
-    """The page's live part (an HTML fragment), 304 when the client has it already."""
-    state = submission_state(int(submission_id), request.user)
-
-    def build():
-        _, submission, organizer = _visible(request, slug, submission_id)
-        return render(request, "competition/_submission_live.html", _live_context(submission, organizer))
-
-    return build() if state is None else conditional(request, state.etag("page", slug), build)
+    """The page's live part (an HTML fragment); 304, before authentication, when the client has it already."""
+    unchanged = not_modified(request, int(submission_id), "page", slug)
+    if unchanged is not None:
+        return unchanged
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    _, submission, organizer = _visible(request, slug, submission_id)
+    response = render(request, "competition/_submission_live.html", _live_context(submission, organizer))
+    return tagged(response, submission_etag(submission, organizer, "page", slug))

@@ -131,11 +131,23 @@ def test_polling_a_submission_that_did_not_change_is_a_304_after_one_query(phase
     with CaptureQueriesContext(connection) as captured:
         again = api.client.get(f"/api/submissions/{submission.pk}/", headers=asking)
     assert again.status_code == 304 and again["ETag"] == first["ETag"] and again.content == b""
-    ours = [q["sql"] for q in captured if "competition_submission" in q["sql"]]
-    assert len(captured) == 2 and len(ours) == 1, [q["sql"] for q in captured]  # the token, then one query
+    assert len(captured) == 1, [q["sql"] for q in captured]  # one query, before any authentication
     worker_api(token).post(worker_url(submission.pk, "status"), {"status": "RUNNING", "progress": 0.1})
     changed = api.client.get(f"/api/submissions/{submission.pk}/", headers=asking)
     assert changed.status_code == 200 and changed["ETag"] != first["ETag"] and changed.json()["progress"] == 0.1
+
+
+def test_only_an_etag_the_site_gave_is_a_304_and_anything_else_takes_the_authenticated_path(
+        phase, participant, make_submission, api_for, make_user):
+    from competition.changes import etag
+
+    submission, _ = make_submission(phase, participant, status="RUNNING")
+    url = f"/api/submissions/{submission.pk}/"
+    stranger = api_for(make_user("sam"))
+    for guess in ('"x"', etag("submission", submission.pk, submission.version, False, False, "page"), "*"):
+        answer = stranger.client.get(url, headers={**stranger.headers, "If-None-Match": guess})
+        assert answer.status_code == 404, guess  # not a 304: a guess is never the current ETag
+    assert api_for(None).client.get(url, headers={"If-None-Match": '"x"'}).status_code == 401
 
 
 def test_polling_the_participant_s_list_gets_a_304_until_a_submission_changes(phase, participant, make_submission,
