@@ -87,3 +87,11 @@ def test_try_without_the_docker_sdk_says_to_install_the_worker_extra(evalbox, mo
 def test_try_refuses_bad_usage_in_one_line(evalbox, argv, problem):
     run = evalbox("try", *argv)
     assert run.code == 2 and problem in run.err and run.err.count("\n") == 1, run.err
+
+
+def test_try_shows_the_progress_example_s_lines_as_the_platform_reads_them(evalbox, example_images):
+    run = evalbox("try", example_images["progress"], "--input", str(DATA / "input"))
+    assert run.code == 0, run.out + run.err
+    assert "[participant progress: 100 % · epoch 10/10]" in run.out
+    assert '"evalbox"' not in run.out  # read, not logged
+    assert re.search(r"^Metadata \(never scored\):\n  train_accuracy  0\.\d+\n  epochs  10\.0$", run.out, re.MULTILINE)

@@ -40,10 +40,16 @@ def chunks(site: StubSite, stream: str = "participant") -> list[dict]:
     return [b for b in site.posts("logs") if b["stream"] == stream and b.get("offset") is not None]
 
 
-def test_the_log_reaches_the_site_in_chunks_while_the_container_runs(worker_config, stub_site, scorer):
-    image = docker_images.busybox_script_image("ticking", TICKING)
-    summary = handle_message(make_request(stub_site, image, scorer), config=worker_config)
+def evaluated(site: StubSite, config, scorer: str, name: str, script: str, **request) -> dict:
+    """The result the worker reports for a busybox ``script`` image (which must finish)."""
+    image = docker_images.busybox_script_image(name, script)
+    summary = handle_message(make_request(site, image, scorer, **request), config=config)
     assert summary["status"] == "FINISHED", summary
+    return site.result()
+
+
+def test_the_log_reaches_the_site_in_chunks_while_the_container_runs(worker_config, stub_site, scorer):
+    evaluated(stub_site, worker_config, scorer, "ticking", TICKING)
     sent = chunks(stub_site)
     assert len(sent) >= 2, sent  # several chunks, not one at the end
     # Contiguous offsets: each chunk starts where the previous one ended; together they are the log.
@@ -64,10 +70,7 @@ def test_the_log_reaches_the_site_in_chunks_while_the_container_runs(worker_conf
 
 
 def test_progress_and_metrics_lines_are_read_not_logged(worker_config, stub_site, scorer):
-    image = docker_images.busybox_script_image("progress", PROGRESS)
-    summary = handle_message(make_request(stub_site, image, scorer), config=worker_config)
-    assert summary["status"] == "FINISHED", summary
-    result = stub_site.result()
+    result = evaluated(stub_site, worker_config, scorer, "progress", PROGRESS)
     log = result["participant_log"]
     assert log.startswith("starting\n") and log.endswith("done\n")
     assert '"evalbox"' not in log.replace('{"evalbox": {"progress": 1.0}, "other": 1}', "")
@@ -151,10 +154,7 @@ def test_a_flood_of_progress_lines_and_huge_lines_costs_bounded_memory_and_reque
 
 
 def test_metadata_keeps_at_most_its_bound_of_keys_and_says_what_it_left_out(worker_config, stub_site, scorer):
-    image = docker_images.busybox_script_image("many-metrics", METRICS)
-    summary = handle_message(make_request(stub_site, image, scorer), config=worker_config)
-    assert summary["status"] == "FINISHED", summary
-    result = stub_site.result()
+    result = evaluated(stub_site, worker_config, scorer, "many-metrics", METRICS)
     metadata = result["metadata"]
     # The first 50 keys are kept, the others left out; an existing key is still updated.
     assert list(metadata) == [f"k{i}" for i in range(1, live.MAX_METADATA_KEYS + 1)]
