@@ -2,7 +2,8 @@
  *
  * Every 2 seconds (while the tab is visible) it asks for the page's live part
  * (#submission-live's data-live-url) with the ETag it got last: the site answers 304 when nothing
- * changed (one cheap query), else the fragment, whose parts ([data-live-part]) replace the ones
+ * changed (one cheap query), and the page then waits a little longer each time, up to 10 s, until
+ * something changes again; else the fragment, whose parts ([data-live-part]) replace the ones
  * that differ. A log keeps its scroll position, and follows the end when it was scrolled there.
  * Polling stops once the submission is final. The fragment is the site's own escaped HTML.
  */
@@ -10,6 +11,7 @@
   "use strict";
 
   var POLL_MS = 2000;
+  var MAX_POLL_MS = 10000;
 
   function LivePage(root) {
     this.root = root;
@@ -18,6 +20,8 @@
     this.etag = null;
     this.inFlight = false;
     this.timer = null;
+    this.delay = POLL_MS;
+    this.stopped = false;
   }
 
   LivePage.prototype.current = function () {
@@ -69,8 +73,12 @@
     if (this.etag) headers["If-None-Match"] = this.etag;
     return fetch(this.url, { headers: headers, credentials: "same-origin", cache: "no-store" })
       .then(function (response) {
-        if (response.status === 304) return null;
+        if (response.status === 304) {
+          self.delay = Math.min(MAX_POLL_MS, Math.round(self.delay * 1.5));
+          return null;
+        }
         if (!response.ok) throw new Error("HTTP " + response.status);
+        self.delay = POLL_MS;
         self.etag = response.headers.get("ETag");
         return response.text();
       })
@@ -89,20 +97,28 @@
   };
 
   LivePage.prototype.stop = function () {
-    if (this.timer) window.clearInterval(this.timer);
+    this.stopped = true;
+    if (this.timer) window.clearTimeout(this.timer);
     this.timer = null;
   };
 
-  LivePage.prototype.start = function () {
+  LivePage.prototype.schedule = function () {
     var self = this;
+    if (this.stopped) return;
+    this.timer = window.setTimeout(function () {
+      (document.hidden ? Promise.resolve() : self.poll()).then(function () {
+        self.schedule();
+      });
+    }, this.delay);
+  };
+
+  LivePage.prototype.start = function () {
     var current = this.current();
     document.querySelectorAll("pre.live-log").forEach(function (log) {
       log.scrollTop = log.scrollHeight;
     });
     if (current && current.dataset.final === "true") return;
-    this.timer = window.setInterval(function () {
-      if (!document.hidden) self.poll();
-    }, POLL_MS);
+    this.schedule();
   };
 
   function init() {
