@@ -51,7 +51,13 @@ def omission_marker(omitted_bytes: int) -> str:
 
 
 def _finite(value: Any) -> bool:
-    return not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
+    """Whether ``value`` is a number with a finite float (an integer of 400 digits has none)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
 
 
 def parse_offset(value: Any, name: str) -> int:

@@ -116,6 +116,7 @@ def test_progress_starts_afresh_in_each_state_and_bad_reports_are_refused(phase,
     assert (submission.progress, submission.progress_message) == (None, "")
     for bad in ({"status": "SCORING", "progress": 1.5}, {"status": "SCORING", "metadata": {"k": [1]}},
                 {"status": "SCORING", "metadata": {f"k{i}": 1 for i in range(51)}},
+                {"status": "SCORING", "metadata": {"k": 10**400}}, {"status": "SCORING", "progress": 10**400},
                 {"status": "SCORING", "resources": {"t": [1], "memory": [1, 2]}},
                 {"status": "SCORING", "resources": {"t": [1], "disk": [1]}}):
         assert api.post(worker_url(submission.pk, "status"), bad).status_code == 400, bad
