@@ -273,13 +273,14 @@ def make_competition(site: Site, scorer: str, *, participants: int = 1, name: st
     from django.utils import timezone
 
     from competition.archives import check_archive
-    from competition.models import ApiToken, Competition, LeaderboardColumn, Participant, Phase
+    from competition.models import ApiToken, Competition, ComputeQueue, LeaderboardColumn, Participant, Phase
 
     users = get_user_model()
     slug = unique_name(name)
     owner = users.objects.create_user(username=f"{slug}-owner")
     competition = Competition.objects.create(title=slug, slug=slug, published=True, enable_docker_submission=True,
-                                             queue_name=queue or site.queue, created_by=owner)
+                                             created_by=owner)
+    ComputeQueue.assign(queue or site.queue, competition)
     phase = Phase(competition=competition, name="Bench", start=timezone.now() - timedelta(hours=1),
                   scoring_image=scorer, max_submissions_per_day=0, max_submissions_total=0, **LIMITS)
     if input_archive is not None:

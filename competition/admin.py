@@ -10,7 +10,7 @@ from django.http import HttpRequest
 
 from .actions import cancel_submission, rerun_submission
 from .forms import PhaseForm
-from .models import ApiToken, Competition, LeaderboardColumn, Participant, Phase, Submission
+from .models import ApiToken, Competition, ComputeQueue, LeaderboardColumn, Participant, Phase, Submission
 from .transitions import TransitionRefused
 
 
@@ -23,6 +23,15 @@ class CompetitionAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ("title",)}
     filter_horizontal = ("admins",)
     raw_id_fields = ("created_by",)
+
+
+@admin.register(ComputeQueue)
+class ComputeQueueAdmin(admin.ModelAdmin):
+    """Staff assign dedicated queues to competitions; their organizers may then choose them."""
+
+    list_display = ("name", "description")
+    search_fields = ("name", "description", "competitions__slug")
+    filter_horizontal = ("competitions",)
 
 
 class LeaderboardColumnInline(admin.TabularInline):

@@ -10,9 +10,12 @@ class CompetitionConfig(AppConfig):
     verbose_name = "Competitions"
 
     def ready(self) -> None:
-        """Create the embedded broker's folders when the site uses the ``filesystem://`` broker."""
+        """Connect the signals; create the embedded broker's folders when the site uses ``filesystem://``."""
         from django.conf import settings
 
         from compute_worker.protocol.transport import prepare_broker
 
+        from . import signals
+
+        signals.connect()
         prepare_broker(settings.CELERY_BROKER_URL, settings.EVALBOX_BROKER_DIR)

@@ -18,10 +18,13 @@ from compute_worker.protocol import Status
 
 from .leaderboard import Leaderboard
 from .models import LeaderboardColumn, Submission
+from .numbers import format_number
 
 TOP = 5
 WIDTH, HEIGHT = 720, 260
 LEFT, RIGHT, TOP_MARGIN, BOTTOM = 64, 150, 12, 34
+#: The y labels' monospace digits are about this wide (11 px font); the left margin grows to fit them.
+LABEL_CHAR_PX = 7
 COLORS = ("#0d6efd", "#d63384", "#198754", "#fd7e14", "#6f42c1")
 
 
@@ -58,9 +61,11 @@ _MAX = sys.float_info.max
 MAX_Y_TICKS = 8
 
 
-def _nice_step(span: float, count: int = 4) -> float:
-    """A 1, 2, 2.5 or 5 times a power of ten close to ``span / count`` (``span`` finite and > 0)."""
+def _nice_step(span: float, count: int = 4) -> float | None:
+    """A 1, 2, 2.5 or 5 times a power of ten close to ``span / count``, or ``None`` below normal floats."""
     raw = span / max(count, 1)
+    if not raw >= sys.float_info.min:  # zero or subnormal: no power of ten to round to
+        return None
     magnitude = 10.0 ** math.floor(math.log10(raw))
     for factor in (1, 2, 2.5, 5):
         if raw <= factor * magnitude:
@@ -69,10 +74,18 @@ def _nice_step(span: float, count: int = 4) -> float:
 
 
 def _value_range(values: list[float]) -> tuple[float, float]:
-    """The y range to draw: the values' range, padded when they are (nearly) all equal; always finite."""
+    """The y range to draw: the values' range, padded when floats cannot tell them apart; always finite.
+
+    Halves keep every difference finite (``MAX - (-MAX)`` is not); a half-span below the
+    smallest normal float could not be divided by, so such values count as equal too.
+    """
     low, high = min(values), max(values)
-    if high - low <= abs(high) * 1e-12:
-        pad = abs(high) * 0.1 or 0.5
+    largest = max(abs(low), abs(high))
+    half_span = high / 2 - low / 2
+    if half_span <= largest * 5e-13 or half_span < sys.float_info.min:
+        pad = largest * 0.1
+        if pad / 2 < sys.float_info.min:
+            pad = 0.5
         low, high = max(low - pad, -_MAX), min(high + pad, _MAX)
     return low, high
 
@@ -87,18 +100,30 @@ def _y_axis(values: list[float]) -> tuple[float, float, list[float]]:
 
     No loop depends on the values: at most :data:`MAX_Y_TICKS` ticks, for any finite scores
     (a step below the float spacing at the values' magnitude, or a span beyond the largest
-    float, falls back to evenly spaced ticks between the exact range).
+    float, falls back to evenly spaced ticks between the exact range). Nice ticks are integer
+    multiples of the step, so zero is exactly zero.
     """
     low, high = _value_range(values)
     span = high - low
-    if math.isfinite(span):
-        step = _nice_step(span)
-        nice_low, nice_high = math.floor(low / step) * step, math.ceil(high / step) * step
-        ratio = (nice_high - nice_low) / step
-        if math.isfinite(ratio) and 1 <= round(ratio) < MAX_Y_TICKS and nice_low + step != nice_low:
-            return nice_low, nice_high, [nice_low + i * step for i in range(round(ratio) + 1)]
+    step = _nice_step(span) if math.isfinite(span) else None
+    if step is not None:
+        first, last = math.floor(low / step), math.ceil(high / step)
+        nice_low, nice_high = first * step, last * step
+        if (math.isfinite(nice_low) and math.isfinite(nice_high) and 1 <= last - first < MAX_Y_TICKS
+                and nice_low + step != nice_low):
+            return nice_low, nice_high, [(first + i) * step for i in range(last - first + 1)]
     count = 4
     return low, high, [low * (1 - i / count) + high * (i / count) for i in range(count + 1)]
+
+
+def _tick_labels(ticks: list[float], precision: int) -> list[str]:
+    """Each tick's text in the column's format; a tick that reads like the one below it gets none."""
+    labels, previous = [], None
+    for tick in ticks:
+        text = format_number(tick, precision)
+        labels.append("" if text == previous else text)
+        previous = text
+    return labels
 
 
 def _time_of(submission: Submission) -> datetime:
@@ -154,9 +179,10 @@ class _Plot:
     span_s: float
     low: float
     high: float
+    left: int = LEFT
 
     def x(self, moment: datetime) -> float:
-        return round(LEFT + (WIDTH - RIGHT - LEFT) * (moment - self.start).total_seconds() / self.span_s, 1)
+        return round(self.left + (WIDTH - RIGHT - self.left) * (moment - self.start).total_seconds() / self.span_s, 1)
 
     def y(self, value: float) -> float:
         bottom = HEIGHT - BOTTOM
@@ -175,11 +201,11 @@ def _series(line: list[tuple[datetime, float]], name: str, color: str, plot: _Pl
             commands.append(f"M{plot.x(moment)},{plot.y(value)}")
         entry.points.append({
             "x": plot.x(moment), "y": plot.y(value),
-            "title": f"{name}: {value:.{precision}f} at {moment.strftime('%Y-%m-%d %H:%M:%S')} UTC",
+            "title": f"{name}: {format_number(value, precision)} at {moment.strftime('%Y-%m-%d %H:%M:%S')} UTC",
         })
     commands.append(f"H{WIDTH - RIGHT}")
     entry.path = " ".join(commands)
-    entry.best = f"{line[-1][1]:.{precision}f}"
+    entry.best = format_number(line[-1][1], precision)
     entry.legend_y = TOP_MARGIN + 8 + 20 * position
     return entry
 
@@ -187,27 +213,37 @@ def _series(line: list[tuple[datetime, float]], name: str, color: str, plot: _Pl
 def score_chart(board: Leaderboard) -> Chart | None:
     """The chart of ``board``'s top participants, or ``None`` when there is nothing to draw."""
     ranking = next((c for c in board.columns if c.ranks), None)
-    leaders = [s.participant_id for s in board.rows[:TOP]]
+    leaders = board.rows[:TOP]
     if ranking is None or not leaders:
         return None
-    steps = _best_so_far(board, ranking, leaders)
-    times = [t for line in steps.values() for t, _ in line]
+    steps = _best_so_far(board, ranking, [s.participant_id for s in leaders])
+    lines = [(s.participant.user.get_username(), steps[s.participant_id]) for s in leaders]
+    return draw_chart(lines, ranking.label, ranking.precision)
+
+
+def draw_chart(lines: list[tuple[str, list[tuple[datetime, float]]]], label: str, precision: int) -> Chart | None:
+    """The chart of ``(participant, best-so-far steps)`` lines, best first; ``None`` when all are empty.
+
+    Pure: any finite values, of any magnitude, give at most :data:`MAX_Y_TICKS` ticks and
+    coordinates inside the plot, written with the column's ``precision`` (:func:`format_number`).
+    """
+    times = [t for _, line in lines for t, _ in line]
     if not times:
         return None
     start, end = _time_range(times)
-    low, high, ticks = _y_axis([v for line in steps.values() for _, v in line])
-    plot = _Plot(start=start, span_s=(end - start).total_seconds(), low=low, high=high)
-    precision = ranking.precision
-    y_ticks = [{"y": plot.y(tick), "label": f"{tick:.{min(precision, 6)}f}"} for tick in ticks]
+    low, high, ticks = _y_axis([v for _, line in lines for _, v in line])
+    labels = _tick_labels(ticks, precision)
+    left = max(LEFT, LABEL_CHAR_PX * max(map(len, labels)) + 10)
+    plot = _Plot(start=start, span_s=(end - start).total_seconds(), low=low, high=high, left=left)
+    y_ticks = [{"y": plot.y(tick), "label": text} for tick, text in zip(ticks, labels, strict=True)]
     time_format = _time_format(start, end)
     moments = [start + (end - start) * i / 4 for i in range(5)]
     x_ticks = [{"x": plot.x(moment), "label": moment.strftime(time_format)} for moment in moments]
-    names = {s.participant_id: s.participant.user.get_username() for s in board.rows[:TOP]}
     series = []
-    for index, pk in enumerate(leaders):
-        if steps[pk]:
-            series.append(_series(steps[pk], names[pk], COLORS[index % len(COLORS)], plot, precision, len(series)))
+    for index, (name, line) in enumerate(lines):
+        if line:
+            series.append(_series(line, name, COLORS[index % len(COLORS)], plot, precision, len(series)))
     return Chart(
-        width=WIDTH, height=HEIGHT, left=LEFT, right_edge=WIDTH - RIGHT, top=TOP_MARGIN,
-        bottom_edge=HEIGHT - BOTTOM, label=ranking.label, x_ticks=x_ticks, y_ticks=y_ticks, series=series,
+        width=WIDTH, height=HEIGHT, left=left, right_edge=WIDTH - RIGHT, top=TOP_MARGIN,
+        bottom_edge=HEIGHT - BOTTOM, label=label, x_ticks=x_ticks, y_ticks=y_ticks, series=series,
     )

@@ -22,11 +22,11 @@ from django.utils import timezone
 from kombu import Connection
 
 from compute_worker import protocol
-from compute_worker.protocol import Limits, RunRequest, Status
+from compute_worker.protocol import FailureReason, Limits, RunRequest, Status
 from compute_worker.protocol.transport import broker_transport_options, compute_queue, prepare_broker
 
 from .models import Submission
-from .transitions import TransitionRefused, locked, mark_queued
+from .transitions import TransitionRefused, fail, locked, mark_queued
 
 logger = logging.getLogger(__name__)
 
@@ -154,7 +154,9 @@ def send_run_request(request: RunRequest, queue_name: str) -> None:
 def dispatch(submission_id: int) -> bool:
     """Send a SUBMITTED submission to its queue; return whether it is now QUEUED.
 
-    A fresh token is issued for every send, so only the latest message's worker can report.
+    A fresh token is issued for every send, so only the latest message's worker can report. A
+    competition whose queue it may not use (:meth:`Competition.queue_problem`) sends nothing:
+    the submission FAILS as an invalid request naming the queue.
     """
     with transaction.atomic():
         submission = (
@@ -164,6 +166,11 @@ def dispatch(submission_id: int) -> bool:
             .first()
         )
         if submission is None:
+            return False
+        problem = submission.phase.competition.queue_problem()
+        if problem:  # the form and the model refuse it too; the queue may have been unassigned since
+            logger.warning("Submission %s not sent: %s", submission_id, problem)
+            fail(submission, FailureReason.INVALID_REQUEST, problem)
             return False
         token = submission.new_token()
         submission.dispatch_attempts = F("dispatch_attempts") + 1

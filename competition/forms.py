@@ -19,7 +19,9 @@ from django.forms.models import BaseInlineFormSet, inlineformset_factory
 from compute_worker.protocol import ProtocolError, parse_reference
 
 from .archives import ArchiveError, check_archive
-from .models import Competition, LeaderboardColumn, Phase
+from .invitations import invite
+from .models import Competition, LeaderboardColumn, Phase, UsernameSkeleton
+from .usernames import UNAVAILABLE, is_reserved, skeleton, validate_ascii_username
 
 User = get_user_model()
 
@@ -62,7 +64,7 @@ class SignInForm(BootstrapMixin, AuthenticationForm):
 
 
 class SignUpForm(BootstrapMixin, UserCreationForm):
-    """A new account: username, optional e-mail, password twice."""
+    """A new account: an available ASCII username (:mod:`competition.usernames`), optional e-mail, password twice."""
 
     email = forms.EmailField(required=False, help_text="Optional.")
 
@@ -72,7 +74,16 @@ class SignUpForm(BootstrapMixin, UserCreationForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["username"].validators = [validate_ascii_username]
+        self.fields["username"].help_text = "Letters, digits and @ . + - _ (ASCII only)."
         self._apply_bootstrap()
+
+    def clean_username(self) -> str:
+        """One answer for a taken, confusable or reserved name: it never says which."""
+        name = self.cleaned_data["username"]
+        if is_reserved(name) or UsernameSkeleton.objects.filter(skeleton=skeleton(name)).exists():
+            raise ValidationError(UNAVAILABLE, code="unavailable")
+        return name
 
 
 # --------------------------------------------------------------------------- competition
@@ -95,9 +106,11 @@ class CompetitionForm(BootstrapMixin, forms.ModelForm):
     """Create or edit a competition. ``admins`` is typed as usernames (the user list stays private)."""
 
     admins = forms.CharField(
+        label="Co-organizers",
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Usernames of co-organizers, separated by commas, spaces or new lines.",
+        help_text="Usernames separated by commas, spaces or new lines. Remove a name to remove that co-organizer. "
+                  "A new name is invited: its account, if there is one, joins once its owner accepts.",
     )
 
     class Meta:
@@ -119,27 +132,42 @@ class CompetitionForm(BootstrapMixin, forms.ModelForm):
         }
         help_texts = {
             "slug": "Used in URLs and by the evalbox CLI: letters, digits, '-' and '_'. Cannot change later.",
-            "queue_name": "The Celery queue its compute workers listen to.",
         }
+
+    queue_name = forms.ChoiceField(
+        label="Queue name",
+        help_text="The shared queue, or a dedicated one the site's operator assigned to this competition.",
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["queue_name"].choices = [(name, name) for name in self.instance.usable_queues()]
         if self.instance.pk:
             self.fields["slug"].disabled = True
             names = self.instance.admins.order_by("username").values_list("username", flat=True)
             self.initial["admins"] = " ".join(names)
         self._apply_bootstrap()
 
-    def clean_admins(self) -> list:
-        names = [n for n in self.cleaned_data.get("admins", "").replace(",", " ").split() if n]
-        names = list(dict.fromkeys(names))
+    def clean_admins(self) -> list[str]:
+        """The names typed, each checked for its form only: whether an account exists is never said."""
+        names = list(dict.fromkeys(n for n in self.cleaned_data.get("admins", "").replace(",", " ").split() if n))
         if len(names) > 100:
-            raise ValidationError("At most 100 admins.")
-        users = {u.username: u for u in User.objects.filter(username__in=names)}
-        missing = [n for n in names if n not in users]
-        if missing:
-            raise ValidationError("Unknown user(s): %(names)s", params={"names": ", ".join(missing[:10])})
-        return [users[n] for n in names]
+            raise ValidationError("At most 100 co-organizers.")
+        for name in names:
+            try:
+                validate_ascii_username(name)
+            except ValidationError:
+                raise ValidationError("'%(name)s' is not a username.", params={"name": name[:40]}) from None
+        return names
+
+    def save_admins(self, competition: Competition, by) -> int:
+        """Keep the named co-organizers, remove the others, invite the new names; how many names were new."""
+        names = self.cleaned_data["admins"]
+        competition.admins.remove(*competition.admins.exclude(username__in=names))
+        current = set(competition.admins.values_list("username", flat=True))
+        new = [name for name in names if name not in current and name != competition.created_by.username]
+        invite(competition, new, by)
+        return len(new)
 
     def clean_allowed_registries(self) -> str:
         lines = [line.strip() for line in self.cleaned_data.get("allowed_registries", "").splitlines()]
@@ -148,12 +176,6 @@ class CompetitionForm(BootstrapMixin, forms.ModelForm):
         if problems:
             raise ValidationError(problems[:5])
         return "\n".join(dict.fromkeys(lines))
-
-    def save(self, commit: bool = True) -> Competition:
-        competition = super().save(commit=commit)
-        if commit:
-            competition.admins.set(self.cleaned_data["admins"])
-        return competition
 
 
 # --------------------------------------------------------------------------- phase

@@ -17,6 +17,7 @@ from django.db.models.functions import RowNumber
 from compute_worker.protocol import Status
 
 from .models import LeaderboardColumn, Phase, Submission
+from .numbers import format_number
 from .serializers import iso_time, rounded
 
 
@@ -51,7 +52,12 @@ def leaderboard(phase: Phase) -> Leaderboard:
 
 
 def leaderboard_json(board: Leaderboard) -> dict[str, Any]:
-    """A phase's leaderboard: declared columns and one row per participant (best submission)."""
+    """A phase's leaderboard: declared columns and one row per participant (best submission).
+
+    ``scores`` holds each declared column's value rounded to its precision, ``scores_text`` the
+    same as the site writes it (:func:`competition.numbers.format_number`), which the pages, the
+    CSV and the ``evalbox`` CLI print as they are.
+    """
     return {
         "phase": board.phase.pk,
         "phase_name": board.phase.name,
@@ -66,6 +72,7 @@ def leaderboard_json(board: Leaderboard) -> dict[str, Any]:
                 "submission_id": submission.pk,
                 "created": iso_time(submission.created),
                 "scores": {c.key: rounded(submission.scores.get(c.key), c) for c in board.columns},
+                "scores_text": {c.key: format_number(submission.scores.get(c.key), c.precision) for c in board.columns},
             }
             for rank, submission in enumerate(board.rows, start=1)
         ],

@@ -19,6 +19,17 @@ from .failures import FAILURE_LABELS
 _QUEUE_NAME = RegexValidator(r"^[A-Za-z0-9_.-]{1,100}$", "Use letters, digits, '.', '_' and '-'.")
 
 
+def validate_compute_queue(value: str) -> None:
+    """Model field validator: a compute queue is never the site's own queue.
+
+    The site's Celery worker logs every task it receives, arguments (and so worker tokens)
+    included: a compute task sent there would write its token into that log.
+    """
+    if value == settings.EVALBOX_SITE_QUEUE:
+        raise ValidationError(f"'{value}' is the site's own queue: it is never a compute queue.",
+                              code="site_queue")
+
+
 def validate_image_reference(value: str) -> None:
     """Model field validator: ``value`` must follow the Docker image reference grammar."""
     try:
@@ -45,7 +56,10 @@ class Competition(models.Model):
         "Allow participant docker submission", default=False,
         help_text="Participants submit an image reference instead of a predictions archive.",
     )
-    queue_name = models.CharField(max_length=100, default=DEFAULT_QUEUE, validators=[_QUEUE_NAME])
+    queue_name = models.CharField(
+        max_length=100, default=DEFAULT_QUEUE, validators=[_QUEUE_NAME, validate_compute_queue],
+        help_text="The shared queue, or one the site's operator assigned to this competition.",
+    )
     allowed_registries = models.TextField(
         blank=True, help_text="One registry host per line (e.g. registry.example.com:5000); empty allows any."
     )
@@ -72,6 +86,56 @@ class Competition(models.Model):
         if not user.is_authenticated:
             return False
         return user.is_superuser or self.created_by_id == user.pk or self.admins.filter(pk=user.pk).exists()
+
+    def usable_queues(self) -> list[str]:
+        """The queues this competition may send to: the shared one, then those staff assigned to it."""
+        assigned = self.compute_queues.order_by("name").values_list("name", flat=True) if self.pk else []
+        return [DEFAULT_QUEUE, *(name for name in assigned if name != DEFAULT_QUEUE)]
+
+    def queue_problem(self) -> str | None:
+        """Why ``queue_name`` may not be used (the form, the model's clean and the dispatch ask), or ``None``."""
+        if self.queue_name == settings.EVALBOX_SITE_QUEUE:
+            return f"'{self.queue_name}' is the site's own queue: it is never a compute queue."
+        if self.queue_name not in self.usable_queues():
+            return (f"The queue '{self.queue_name}' is not assigned to this competition: use "
+                    f"{' or '.join(self.usable_queues())}, or ask the site's operator for a dedicated queue.")
+        return None
+
+    def clean(self) -> None:
+        """Refuse a queue the competition may not use."""
+        problem = self.queue_problem()
+        if problem:
+            raise ValidationError({"queue_name": problem})
+
+
+class ComputeQueue(models.Model):
+    """A dedicated compute queue (say, GPU workers) that the site's operator assigns to competitions.
+
+    Only staff manage these (in the admin); an organizer picks among the queues assigned to
+    their competition and the shared :data:`~compute_worker.protocol.transport.DEFAULT_QUEUE`.
+    """
+
+    name = models.CharField(max_length=100, unique=True, validators=[_QUEUE_NAME, validate_compute_queue])
+    description = models.CharField(max_length=200, blank=True, help_text="What runs it, for the operator.")
+    competitions = models.ManyToManyField(
+        Competition, blank=True, related_name="compute_queues", help_text="The competitions that may use it."
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def assign(cls, name: str, competition: Competition) -> ComputeQueue:
+        """Give ``competition`` the queue ``name`` (created if new) and make it its queue (the operator's act)."""
+        queue, _ = cls.objects.get_or_create(name=name)
+        queue.full_clean()
+        queue.competitions.add(competition)
+        competition.queue_name = name
+        competition.save(update_fields=["queue_name"])
+        return queue
 
 
 class Phase(models.Model):
@@ -293,3 +357,8 @@ class ApiToken(models.Model):
         key = secrets.token_urlsafe(32)
         cls.objects.update_or_create(user=user, defaults={"key_hash": hash_token(key)})
         return key
+
+
+
+# The account rules' models live apart; importing them here registers them with the app.
+from .account_models import AdminInvitation, UsernameSkeleton  # noqa: E402, F401

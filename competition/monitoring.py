@@ -8,6 +8,8 @@ yet become a message the page shows instead of a number.
 - :func:`connected_workers` asks every worker on the broker with Celery's remote control
   (``ping``, ``active`` and ``active_queues``, the commands behind ``celery inspect``, in
   parallel, each with a short timeout) through the site's Celery app's mailbox.
+- :func:`restricted` keeps of that answer what an organizer may see: the workers of their
+  competition's queues, those queues only, and the tasks of their own submissions.
 """
 
 from __future__ import annotations
@@ -43,11 +45,13 @@ class QueueDepth:
 
 @dataclass(frozen=True)
 class WorkerInfo:
-    """One worker that answered: its name, the queues it consumes and the tasks it runs."""
+    """One worker that answered: its name, the queues it consumes, the tasks it runs (and how many
+    more it runs that the viewer may not see)."""
 
     name: str
     queues: list[str] = field(default_factory=list)
     active: list[dict[str, Any]] = field(default_factory=list)
+    other_tasks: int = 0
 
 
 @dataclass(frozen=True)
@@ -144,3 +148,23 @@ def connected_workers() -> WorkersAnswer:
         for name in sorted(set(ping) | set(active) | set(queues))
     ]
     return WorkersAnswer(workers=workers)
+
+
+def submission_ids(answer: WorkersAnswer) -> set[int]:
+    """The submission ids of every task the workers said they run."""
+    return {task["submission_id"] for worker in answer.workers for task in worker.active
+            if isinstance(task.get("submission_id"), int)}
+
+
+def restricted(answer: WorkersAnswer, queues: set[str], own_submissions: set[int]) -> WorkersAnswer:
+    """The workers consuming one of ``queues``, showing only those queues and the tasks of
+    ``own_submissions``; the other tasks are only counted (``other_tasks``)."""
+    workers = []
+    for worker in answer.workers:
+        shown = [name for name in worker.queues if name in queues]
+        if not shown:
+            continue
+        mine = [task for task in worker.active if task.get("submission_id") in own_submissions]
+        workers.append(WorkerInfo(name=worker.name, queues=shown, active=mine,
+                                  other_tasks=len(worker.active) - len(mine)))
+    return WorkersAnswer(workers=workers, problem=answer.problem)

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from .models import LeaderboardColumn, Submission
+from .numbers import as_number, format_number
 
 
 def iso_time(value: datetime | None) -> str | None:
@@ -19,19 +20,21 @@ def iso_time(value: datetime | None) -> str | None:
 
 def rounded(value: Any, column: LeaderboardColumn) -> float | None:
     """A score rounded to its column's precision (``None`` when missing or not a number)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return round(float(value), column.precision)
+    number = as_number(value)
+    return None if number is None else round(number, column.precision)
+
+
+def score_json(value: Any, column: LeaderboardColumn) -> dict[str, Any]:
+    """One declared score: the column, the rounded value and ``text``, the site's rendering of it."""
+    return {"key": column.key, "label": column.label, "precision": column.precision,
+            "value": rounded(value, column), "text": format_number(value, column.precision)}
 
 
 def declared_scores(submission: Submission) -> list[dict[str, Any]]:
     """The submission's scores in the phase's declared columns, in column order."""
     if not submission.scores:
         return []
-    return [
-        {"key": column.key, "label": column.label, "value": rounded(submission.scores.get(column.key), column)}
-        for column in submission.phase.columns.all()
-    ]
+    return [score_json(submission.scores.get(column.key), column) for column in submission.phase.columns.all()]
 
 
 def submission_json(submission: Submission, *, organizer: bool) -> dict[str, Any]:

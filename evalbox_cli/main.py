@@ -27,7 +27,7 @@ from compute_worker.protocol import ProtocolError, parse_reference
 from .client import Site
 from .config import config_path, resolve
 from .errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CliError
-from .render import FINAL, format_value, print_outcome, print_scores, wait
+from .render import FINAL, print_outcome, print_scores, score_text, wait
 from .try_command import add_parser as add_try_parser
 
 
@@ -88,7 +88,9 @@ def cmd_leaderboard(args: argparse.Namespace, env, out: TextIO) -> int:
     header = ["rank", "participant", *(c.get("label") or c.get("key") for c in columns), "submission"]
     table = [
         [str(r.get("rank")), str(r.get("participant")),
-         *(format_value((r.get("scores") or {}).get(c.get("key"))) for c in columns), f"#{r.get('submission_id')}"]
+         *(score_text({"value": (r.get("scores") or {}).get(c.get("key")),
+                       "text": (r.get("scores_text") or {}).get(c.get("key"))}) for c in columns),
+         f"#{r.get('submission_id')}"]
         for r in rows
     ]
     widths = [max(len(str(cell)) for cell in column) for column in zip(header, *table, strict=True)]

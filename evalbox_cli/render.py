@@ -11,8 +11,12 @@ from .errors import EXIT_FAILED, EXIT_OK, CliError
 FINAL = {"FINISHED", "FAILED", "CANCELLED"}
 
 
-def format_value(value: Any) -> str:
-    return "" if value is None else str(value)
+def score_text(score: dict[str, Any]) -> str:
+    """A score as the site writes it (its ``text``); the bare value from a site that sends none."""
+    text = score.get("text")
+    if isinstance(text, str):
+        return text
+    return "" if score.get("value") is None else str(score["value"])
 
 
 def print_scores(submission: dict[str, Any], out: TextIO) -> None:
@@ -23,7 +27,7 @@ def print_scores(submission: dict[str, Any], out: TextIO) -> None:
     width = max((len(str(s.get("label") or s.get("key"))) for s in scores), default=0)
     for score in scores:
         label = str(score.get("label") or score.get("key"))
-        print(f"  {label.ljust(width)}  {format_value(score.get('value'))}", file=out)
+        print(f"  {label.ljust(width)}  {score_text(score)}", file=out)
 
 
 def print_outcome(submission: dict[str, Any], out: TextIO) -> int:

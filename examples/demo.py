@@ -26,6 +26,8 @@ from pathlib import Path
 import docker
 import requests
 
+from competition.project.private import private_dir
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "examples"))
 import build_images  # noqa: E402  (examples/ is a folder of scripts, not a package)
@@ -152,7 +154,7 @@ def print_leaderboard(board: dict) -> None:
     print("  " + "  ".join(["rank", "participant".ljust(14), *(k.rjust(9) for k in keys)]))
     for row in board["rows"]:
         print("  " + "  ".join([str(row["rank"]).rjust(4), row["participant"].ljust(14),
-                                *(f"{row['scores'].get(k, ''):>9}" for k in keys)]))
+                                *(f"{row['scores_text'].get(k, ''):>9}" for k in keys)]))
 
 
 def main() -> int:
@@ -163,9 +165,11 @@ def main() -> int:
     args = parser.parse_args()
 
     check_docker()
-    var_dir = Path(os.environ.get("EVALBOX_VAR_DIR", ROOT / "var"))
+    # var/ keeps the secret key, the database, the data archives and the broker's messages,
+    # which carry worker tokens: readable by its owner only.
+    var_dir = private_dir(Path(os.environ.get("EVALBOX_VAR_DIR", ROOT / "var")))
     demo_dir = var_dir / "demo"
-    demo_dir.mkdir(parents=True, exist_ok=True)
+    demo_dir.mkdir(mode=0o700, exist_ok=True)
     url = f"http://127.0.0.1:{args.port}"
     env = {**os.environ, "EVALBOX_VAR_DIR": str(var_dir), "EVALBOX_SITE_URL": url,
            "CELERY_BROKER_URL": "filesystem://", "EVALBOX_BROKER_DIR": str(var_dir / "broker"),

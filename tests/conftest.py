@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import pytest
 from django.conf import settings as django_settings
+from django.core.cache import cache
 
 pytest_plugins = [
     "pytester",
@@ -35,6 +36,7 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: N
 
 @pytest.fixture(autouse=True)
 def _fast_test_settings(settings, tmp_path) -> None:
-    """A fast password hasher and a throw-away media directory for uploads."""
+    """A fast password hasher, a throw-away media directory for uploads, an empty cache."""
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    cache.clear()  # the sign-in and sign-up limits count in the cache: each test starts afresh

@@ -71,19 +71,21 @@ def json_body(request: HttpRequest, max_bytes: int | None = None) -> dict[str, A
 
 
 def api_view(methods: tuple[str, ...], *, person: bool = True) -> Callable:
-    """Decorate an API view: method check, authentication, JSON errors, CSRF handled here.
+    """Decorate an API view: method check (``HEAD`` too where ``GET`` is), authentication, JSON errors, CSRF.
 
     With ``person=True`` the caller is resolved by :func:`competition.auth.api_user` and stored
     as ``request.api_user`` (possibly anonymous; the view decides). Worker views use
     ``person=False`` and check their bearer token themselves.
     """
 
+    allowed = (*methods, "HEAD") if "GET" in methods else methods  # HEAD wherever GET is
+
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @csrf_exempt
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if request.method not in methods:
-                return error_response(405, f"Method {request.method} is not allowed here.", allowed=list(methods))
+            if request.method not in allowed:
+                return error_response(405, f"Method {request.method} is not allowed here.", allowed=list(allowed))
             try:
                 if person:
                     request.api_user = api_user(request)

@@ -47,13 +47,14 @@ def _submissions() -> QuerySet[Submission]:
 
 
 def _visible_submission(request: HttpRequest, submission_id: int) -> tuple[Submission, bool]:
-    """A submission the caller owns or organizes, with the organizer flag, or a 404."""
+    """A submission the caller organizes, or owns in a published competition, with the organizer flag; else 404."""
     user = require_person(request)
     submission = _submissions().filter(pk=submission_id).first()
     if submission is None:
         raise ApiError(404, "No such submission.")
-    organizer = submission.phase.competition.is_organizer(user)
-    if not organizer and submission.participant.user_id != user.pk:
+    competition = submission.phase.competition
+    organizer = competition.is_organizer(user)
+    if not organizer and (submission.participant.user_id != user.pk or not competition.published):
         raise ApiError(404, "No such submission.")
     return submission, organizer
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import dj_database_url
 
+from competition.project.private import private_dir, private_secret
 from compute_worker.protocol.transport import broker_transport_options
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -43,19 +44,29 @@ def _env_list(name: str, default: str = "") -> list[str]:
 
 
 DEBUG = _env_bool("DJANGO_DEBUG", False)
+# var/ holds the secret key, the SQLite database, data archives and the embedded broker's
+# messages (worker tokens): its owner only may read it.
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
-if not SECRET_KEY:
-    # A stable per-checkout key for the demo; real deployments set DJANGO_SECRET_KEY.
-    key_file = VAR_DIR / "secret_key"
-    if not key_file.exists():
-        import secrets
-
-        VAR_DIR.mkdir(parents=True, exist_ok=True)
-        key_file.write_text(secrets.token_urlsafe(50))
-    SECRET_KEY = key_file.read_text().strip()
+if not SECRET_KEY or VAR_DIR.exists():
+    private_dir(VAR_DIR)
+SECRET_KEY = SECRET_KEY or private_secret(VAR_DIR / "secret_key")
 
 ALLOWED_HOSTS = _env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = _env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+
+# EVALBOX_TLS=1: the site is served over HTTPS only (``manage.py check --deploy`` reports nothing).
+# Behind a TLS-terminating proxy, that proxy must set X-Forwarded-Proto (and drop the client's);
+# EVALBOX_TLS_PROXY_HEADER="" turns the header off when Django itself sees the TLS connection.
+EVALBOX_TLS = _env_bool("EVALBOX_TLS", False)
+if EVALBOX_TLS:
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("EVALBOX_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("EVALBOX_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = _env_bool("EVALBOX_HSTS_PRELOAD", True)
+    _proxy_header = os.environ.get("EVALBOX_TLS_PROXY_HEADER", "X-Forwarded-Proto").strip()
+    if _proxy_header:
+        SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_header.upper().replace("-", "_"), "https")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -69,6 +80,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "competition.project.headers.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -90,6 +102,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "competition.web.invitations.pending_count",
             ],
         },
     },
@@ -108,9 +121,29 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# --- accounts: rate limits (competition/throttle.py) and the client's address behind proxies
+# Failed sign-ins per client address and per account, and sign-up attempts per address and per
+# requested name, in each window.
+EVALBOX_SIGN_IN_LIMIT = int(os.environ.get("EVALBOX_SIGN_IN_LIMIT", "10"))
+EVALBOX_SIGN_UP_LIMIT = int(os.environ.get("EVALBOX_SIGN_UP_LIMIT", "10"))
+EVALBOX_THROTTLE_WINDOW_S = int(os.environ.get("EVALBOX_THROTTLE_WINDOW_S", "900"))
+# Default REMOTE_ADDR. Behind proxies: the header the outermost proxy sets to the client's address
+# (e.g. X-Real-IP), or how many proxies append to X-Forwarded-For (competition/client_address.py).
+EVALBOX_CLIENT_ADDRESS_HEADER = os.environ.get("EVALBOX_CLIENT_ADDRESS_HEADER", "").strip()
+EVALBOX_TRUSTED_PROXIES = int(os.environ.get("EVALBOX_TRUSTED_PROXIES", "0"))
+# The limits hold across server processes only if they share the cache: EVALBOX_CACHE_DIR (a
+# folder on this machine) does; the default is each process's memory.
+_cache_dir = os.environ.get("EVALBOX_CACHE_DIR", "").strip()
+CACHES = {"default": (
+    {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": _cache_dir} if _cache_dir
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+)}
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"

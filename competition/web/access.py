@@ -24,6 +24,13 @@ def visible_competitions(user) -> QuerySet[Competition]:
     return qs.filter(published=True)
 
 
+def organized_competitions(user) -> QuerySet[Competition]:
+    """The competitions ``user`` organizes (all of them for a superuser)."""
+    if user.is_superuser:
+        return Competition.objects.all()
+    return Competition.objects.filter(Q(created_by=user) | Q(admins=user)).distinct()
+
+
 def get_visible_competition(request, slug: str) -> Competition:
     """The competition named ``slug`` if the user may see it, else 404."""
     competition = Competition.objects.filter(slug=slug).select_related("created_by").first()

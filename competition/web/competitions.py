@@ -11,7 +11,6 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django.views.decorators.http import require_http_methods
 
 from competition import leaderboard as boards
 from competition.charts import score_chart
@@ -19,7 +18,8 @@ from competition.forms import CompetitionForm, ResultsUploadForm
 from competition.models import Competition, Participant
 
 from .access import get_organized_competition, get_visible_competition, registration_of, visible_competitions
-from .rows import format_score, rows_for
+from .methods import form_page
+from .rows import rows_for
 
 
 def home(request):
@@ -94,10 +94,7 @@ def leaderboard(request, slug: str):
                     "participant": row.get("participant"),
                     "submission_id": row.get("submission_id"),
                     "created": parse_datetime(row["created"]) if row.get("created") else None,
-                    "cells": [
-                        format_score((row.get("scores") or {}).get(c["key"]), int(c.get("precision", 4)))
-                        for c in columns
-                    ],
+                    "cells": [row["scores_text"][c["key"]] for c in columns],
                 }
                 for row in data.get("rows", [])
             ],
@@ -135,13 +132,14 @@ def leaderboard_csv(request, slug: str):
     writer = csv.writer(response, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
     writer.writerow(["rank", "participant", *(csv_safe(c["key"]) for c in columns), "submission_id", "submitted_at"])
     for row in data["rows"]:
-        scores = row.get("scores") or {}
-        cells = []
-        for column in columns:
-            value = scores.get(column["key"])
-            cells.append(format_score(value, int(column["precision"])) if value is not None else "")
+        cells = [row["scores_text"][column["key"]] for column in columns]
         writer.writerow([row["rank"], csv_safe(row["participant"]), *cells, row["submission_id"], row["created"]])
     return response
+
+
+#: Said after any new co-organizer name, whether or not it is an account's.
+INVITED = ("New co-organizer names were invited: an account by that name, if there is one, "
+           "joins once its owner accepts on their Invitations page.")
 
 
 def _save_competition(request, form: CompetitionForm, creating: bool):
@@ -151,15 +149,17 @@ def _save_competition(request, form: CompetitionForm, creating: bool):
             if creating:
                 competition.created_by = request.user
             competition.save()
-            competition.admins.set(form.cleaned_data["admins"])
+            invited = form.save_admins(competition, request.user)
     except IntegrityError:
         form.add_error("slug", "A competition with this slug already exists.")
         return None
+    if invited:
+        messages.info(request, INVITED)
     return competition
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@form_page
 def create(request):
     """The "New competition" form: any signed-in user may organize a competition."""
     form = CompetitionForm(request.POST or None)
@@ -172,7 +172,7 @@ def create(request):
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@form_page
 def edit(request, slug: str):
     competition = get_organized_competition(request, slug)
     form = CompetitionForm(request.POST or None, instance=competition)

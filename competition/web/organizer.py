@@ -22,14 +22,15 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from competition import actions, monitoring
 from competition.models import Submission
+from competition.serializers import score_json
 from competition.transitions import TransitionRefused
 from compute_worker.protocol import Status
 
-from .access import get_organized_competition
+from .access import get_organized_competition, organized_competitions
 from .competitions import _tab_context
 from .rows import BADGES
 
@@ -49,6 +50,14 @@ def _filters(request, phases) -> dict[str, str]:
     return wanted
 
 
+def _ranking_score(submission: Submission) -> dict | None:
+    """The ranking column's score of a finished submission (label, value, text), or ``None``."""
+    ranking = next((c for c in submission.phase.columns.all() if c.ranks), None)
+    if ranking is None or submission.rank_score is None:
+        return None
+    return score_json(submission.rank_score, ranking)
+
+
 def _counts(competition, phases) -> list[dict]:
     """One row per phase: the number of submissions in each status, and the total."""
     found = {
@@ -64,7 +73,7 @@ def _counts(competition, phases) -> list[dict]:
 
 
 @login_required
-@require_GET
+@require_safe
 def submissions(request, slug: str):
     competition = get_organized_competition(request, slug)
     context = _tab_context(request, competition, "submissions")
@@ -73,6 +82,7 @@ def submissions(request, slug: str):
     found = (
         Submission.objects.filter(phase__competition=competition)
         .select_related("phase", "participant__user")
+        .prefetch_related("phase__columns")
         .order_by("-created", "-pk")
     )
     if wanted["status"]:
@@ -87,6 +97,7 @@ def submissions(request, slug: str):
             "submission": s,
             "badge": BADGES.get(s.status, "text-bg-secondary"),
             "labels": sorted((s.image_labels or {}).items()) if isinstance(s.image_labels, dict) else [],
+            "score": _ranking_score(s),
         }
         for s in found[:MAX_ROWS]
     ]
@@ -102,14 +113,24 @@ def submissions(request, slug: str):
 
 
 @login_required
-@require_GET
+@require_safe
 def broker(request, slug: str):
-    """The queue depth and connected workers (an HTML fragment)."""
+    """The queue depth and the connected workers the user may see (an HTML fragment).
+
+    An organizer sees the workers of the competition's usable queues, only those queues, and
+    only the task ids of competitions they organize; staff see every worker.
+    """
     competition = get_organized_competition(request, slug)
+    answer = monitoring.connected_workers()
+    if not request.user.is_staff:  # the operator sees every worker; an organizer only their own
+        own = Submission.objects.filter(pk__in=monitoring.submission_ids(answer),
+                                        phase__competition__in=organized_competitions(request.user))
+        answer = monitoring.restricted(answer, set(competition.usable_queues()),
+                                       set(own.values_list("pk", flat=True)))
     return render(request, "competition/_broker.html", {
         "competition": competition,
         "depth": monitoring.queue_depth(competition.queue_name),
-        "answer": monitoring.connected_workers(),
+        "answer": answer,
         "flower_url": settings.EVALBOX_FLOWER_URL,
     })
 

@@ -7,12 +7,12 @@ from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
 
 from competition.forms import ColumnFormSet, PhaseForm
 from competition.models import Phase
 
 from .access import get_organized_competition
+from .methods import form_page
 
 
 def _phase_page(request, competition, phase: Phase | None):
@@ -50,14 +50,14 @@ def _phase_page(request, competition, phase: Phase | None):
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@form_page
 def create(request, slug: str):
     competition = get_organized_competition(request, slug)
     return _phase_page(request, competition, None)
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@form_page
 def edit(request, slug: str, phase_id: int):
     competition = get_organized_competition(request, slug)
     phase = Phase.objects.filter(competition=competition, pk=phase_id).first()

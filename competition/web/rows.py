@@ -25,13 +25,6 @@ BADGES = {
 MAX_ROWS = 100
 
 
-def format_score(value, precision: int) -> str:
-    """A score as text with exactly ``precision`` decimals ("" when missing)."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return f"{float(value):.{precision}f}"
-    return "" if value is None else str(value)
-
-
 def progress_percent(row: dict) -> int:
     """The bar's width: the program's own progress when it reports one, else the elapsed time over the limit."""
     if row.get("progress") is not None:

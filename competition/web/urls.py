@@ -3,13 +3,19 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, re_path
 
-from . import accounts, competitions, organizer, participants, phases, submission_page
+from . import accounts, competitions, invitations, organizer, participants, phases, submission_page
 
 urlpatterns = [
     path("", competitions.home, name="home"),
     path("accounts/login/", accounts.SignInView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/signup/", accounts.signup, name="signup"),
+    path("accounts/invitations/", invitations.pending, name="invitations"),
+    re_path(
+        r"^accounts/invitations/(?P<invitation_id>[0-9]{1,18})/(?P<action>accept|decline)/$",
+        invitations.answer,
+        name="invitation_answer",
+    ),
     path("competitions/new/", competitions.create, name="competition_create"),
     path("competitions/<slug:slug>/", competitions.overview, name="competition_overview"),
     path("competitions/<slug:slug>/participate/", competitions.participate, name="competition_participate"),

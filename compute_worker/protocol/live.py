@@ -15,10 +15,10 @@ returns the value within its bounds.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from .errors import ProtocolError
+from .values import as_float
 
 #: A live log chunk holds at most this many characters (the worker sends the newest ones).
 MAX_LOG_CHUNK_CHARS = 64 * 1024
@@ -52,12 +52,7 @@ def omission_marker(omitted_bytes: int) -> str:
 
 def _finite(value: Any) -> bool:
     """Whether ``value`` is a number with a finite float (an integer of 400 digits has none)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return False
-    try:
-        return math.isfinite(float(value))
-    except OverflowError:
-        return False
+    return not isinstance(value, bool) and isinstance(value, (int, float)) and as_float(value) is not None
 
 
 def parse_offset(value: Any, name: str) -> int:

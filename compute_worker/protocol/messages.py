@@ -19,6 +19,7 @@ from . import live
 from .errors import ProtocolError
 from .references import parse_reference
 from .states import FailureReason, Status
+from .values import as_float, finite, integer, json_object, optional, text_value
 
 SCHEMA_VERSION = 1
 TASK_NAME = "compute_worker.run_submission"
@@ -36,6 +37,11 @@ MAX_SCORE_KEYS = 100
 MAX_SCORE_KEY_LENGTH = 64
 #: A log sent in a report is cut to this many characters (head and tail kept by the worker).
 MAX_REPORT_LOG_CHARS = 1_000_000
+#: Integers of the reports fit the site's columns: an exit code a 32-bit signed int, a byte
+#: count a 63-bit one; an attempt is at most the thousandth (a request's own bound).
+INT32 = (-(2**31), 2**31 - 1)
+BYTES = (0, 2**63 - 1)
+ATTEMPTS = (1, 1000)
 
 
 # --------------------------------------------------------------------------- site -> worker
@@ -133,7 +139,7 @@ class RunRequest:
     def validate(self) -> None:
         """Raise :class:`ProtocolError` unless every field is well-formed."""
         _positive_int(self.submission_id, "submission_id", maximum=2**63 - 1)
-        _positive_int(self.attempt, "attempt", maximum=1000)
+        _positive_int(self.attempt, "attempt", maximum=ATTEMPTS[1])
         for name in ("image", "scoring_image", "api_url", "token", "input_data_url", "input_data_sha256",
                      "reference_data_url", "reference_data_sha256", "predictions_url", "predictions_sha256"):
             if not isinstance(getattr(self, name), str):
@@ -189,20 +195,20 @@ class StatusReport:
     @classmethod
     def from_json(cls, data: Any) -> StatusReport:
         """Parse a JSON body; raise :class:`ProtocolError` if malformed."""
-        data = _object(data)
+        data = json_object(data)
         status = _status(data.get("status"))
         if status not in (Status.RUNNING, Status.SCORING):
             raise ProtocolError("A status report must be RUNNING or SCORING.")
         metadata, resources = data.get("metadata"), data.get("resources")
-        return cls(status=status, message=_text(data.get("message", ""), "message", 2000),
-                   elapsed_s=_finite(data.get("elapsed_s", 0.0), "elapsed_s"),
-                   attempt=_int(data.get("attempt", 1), "attempt"),
+        return cls(status=status, message=text_value(data.get("message", ""), "message", 2000),
+                   elapsed_s=finite(data.get("elapsed_s", 0.0), "elapsed_s"),
+                   attempt=integer(data.get("attempt", 1), "attempt", ATTEMPTS),
                    progress=live.parse_progress(data.get("progress")),
-                   progress_message=_text(data.get("progress_message", ""), "progress_message",
+                   progress_message=text_value(data.get("progress_message", ""), "progress_message",
                                           live.MAX_PROGRESS_MESSAGE),
                    metadata=None if metadata is None else live.parse_metadata(metadata),
                    resources=None if resources is None else live.parse_resources(resources),
-                   worker=_text(data.get("worker", ""), "worker", 200))
+                   worker=text_value(data.get("worker", ""), "worker", 200))
 
 
 @dataclass(frozen=True)
@@ -235,12 +241,12 @@ class LogReport:
     @classmethod
     def from_json(cls, data: Any) -> LogReport:
         """Parse a JSON body; raise :class:`ProtocolError` if malformed."""
-        data = _object(data)
+        data = json_object(data)
         stream = data.get("stream")
         if stream not in ("participant", "scoring"):
             raise ProtocolError("stream must be 'participant' or 'scoring'.")
         if data.get("offset") is None:
-            return cls(stream=stream, text=_text(data.get("text", ""), "text", MAX_REPORT_LOG_CHARS))
+            return cls(stream=stream, text=text_value(data.get("text", ""), "text", MAX_REPORT_LOG_CHARS))
         offset, end = live.parse_offset(data["offset"], "offset"), live.parse_offset(data.get("end"), "end")
         text = data.get("text")
         if end < offset or not isinstance(text, str) or len(text) > live.MAX_LOG_CHUNK_CHARS:
@@ -282,7 +288,7 @@ class ResultReport:
     @classmethod
     def from_json(cls, data: Any) -> ResultReport:
         """Parse a JSON body; raise :class:`ProtocolError` if malformed."""
-        data = _object(data)
+        data = json_object(data)
         status = _status(data.get("status"))
         if status not in (Status.FINISHED, Status.FAILED):
             raise ProtocolError("A result must be FINISHED or FAILED.")
@@ -308,16 +314,17 @@ class ResultReport:
             status=status,
             scores=scores,
             failure_reason=reason,
-            failure_message=_text(data.get("failure_message", ""), "failure_message", 4000),
-            image_digest=_text(data.get("image_digest", ""), "image_digest", 300),
+            failure_message=text_value(data.get("failure_message", ""), "failure_message", 4000),
+            image_digest=text_value(data.get("image_digest", ""), "image_digest", 300),
             image_labels={k[:200]: v[:1000] for k, v in list(labels.items())[:100]},
-            exit_code=_optional(data.get("exit_code"), _int, "exit_code"),
-            duration_s=_optional(data.get("duration_s"), _finite, "duration_s"),
-            peak_memory_bytes=_optional(data.get("peak_memory_bytes"), _int, "peak_memory_bytes"),
-            participant_log=_text(data.get("participant_log", ""), "participant_log", MAX_REPORT_LOG_CHARS),
-            scoring_log=_text(data.get("scoring_log", ""), "scoring_log", MAX_REPORT_LOG_CHARS),
-            timings={str(k)[:64]: _finite(v, f"timings.{k}") for k, v in list(timings.items())[:50]},
-            attempt=_int(data.get("attempt", 1), "attempt"),
+            exit_code=optional(data.get("exit_code"), lambda v: integer(v, "exit_code", INT32)),
+            duration_s=optional(data.get("duration_s"), lambda v: finite(v, "duration_s")),
+            peak_memory_bytes=optional(data.get("peak_memory_bytes"),
+                                        lambda v: integer(v, "peak_memory_bytes", BYTES)),
+            participant_log=text_value(data.get("participant_log", ""), "participant_log", MAX_REPORT_LOG_CHARS),
+            scoring_log=text_value(data.get("scoring_log", ""), "scoring_log", MAX_REPORT_LOG_CHARS),
+            timings={str(k)[:64]: finite(v, f"timings.{k}") for k, v in list(timings.items())[:50]},
+            attempt=integer(data.get("attempt", 1), "attempt", ATTEMPTS),
             **_run_facts(data),
         )
 
@@ -325,11 +332,11 @@ class ResultReport:
 def _run_facts(data: dict[str, Any]) -> dict[str, Any]:
     """The result's fields about the runs beyond the first version of the contract (all optional)."""
     return {
-        "cpu_seconds": _optional(data.get("cpu_seconds"), _finite, "cpu_seconds"),
-        "scoring_exit_code": _optional(data.get("scoring_exit_code"), _int, "scoring_exit_code"),
+        "cpu_seconds": optional(data.get("cpu_seconds"), lambda v: finite(v, "cpu_seconds")),
+        "scoring_exit_code": optional(data.get("scoring_exit_code"), lambda v: integer(v, "scoring_exit_code", INT32)),
         "metadata": live.parse_metadata(data.get("metadata")),
         "resources": live.parse_resources(data.get("resources")),
-        "worker": _text(data.get("worker", ""), "worker", 200),
+        "worker": text_value(data.get("worker", ""), "worker", 200),
     }
 
 
@@ -350,16 +357,11 @@ def validate_scores(scores: Any) -> dict[str, float]:
             raise ProtocolError(f"Score names must be 1 to {MAX_SCORE_KEY_LENGTH} characters long.")
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ProtocolError(f"Score '{key}' is not a number.")
-        if not math.isfinite(value):
+        number = as_float(value)
+        if number is None:
             raise ProtocolError(f"Score '{key}' is not a finite number.")
-        result[key] = float(value)
+        result[key] = number
     return result
-
-
-def _object(data: Any) -> dict[str, Any]:
-    if not isinstance(data, dict):
-        raise ProtocolError("The body must be a JSON object.")
-    return data
 
 
 def _status(value: Any) -> Status:
@@ -367,25 +369,3 @@ def _status(value: Any) -> Status:
         return Status(value)
     except ValueError as exc:
         raise ProtocolError(f"Unknown status {value!r}.") from exc
-
-
-def _text(value: Any, name: str, maximum: int) -> str:
-    if not isinstance(value, str):
-        raise ProtocolError(f"{name} must be a string.")
-    return value[:maximum]
-
-
-def _finite(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ProtocolError(f"{name} must be a finite number.")
-    return float(value)
-
-
-def _int(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ProtocolError(f"{name} must be an integer.")
-    return value
-
-
-def _optional(value: Any, check: Any, name: str) -> Any:
-    return None if value is None else check(value, name)

@@ -43,14 +43,6 @@
     return date.toISOString().slice(0, 16).replace("T", " ");
   }
 
-  function formatScore(value, precision) {
-    if (typeof value === "number" && isFinite(value)) {
-      var digits = Number(precision);
-      return digits >= 0 && digits <= 12 ? value.toFixed(digits) : String(value);
-    }
-    return value == null ? "" : String(value);
-  }
-
   function logBlock(title, text, openBlocks, id) {
     var details = el("details", "log-block");
     details.dataset.log = title;
@@ -123,7 +115,8 @@
       (Array.isArray(row.scores) ? row.scores : []).forEach(function (score) {
         var item = el("div");
         item.appendChild(el("dt", null, score.label || score.key));
-        item.appendChild(el("dd", null, formatScore(score.value, score.precision)));
+        // The site's own rendering of the score (competition/numbers.py), never re-formatted here.
+        item.appendChild(el("dd", null, score.text == null ? "" : score.text));
         list.appendChild(item);
       });
       result.appendChild(list);

@@ -36,8 +36,8 @@ def test_submit_wait_follows_the_submission_to_finished_and_prints_the_scores(
     order = ["SUBMITTED", "QUEUED", "RUNNING", "SCORING", "FINISHED"]
     seen = [order.index(status) for status in dict.fromkeys(lines)]
     assert lines[-1] == "FINISHED" and len(seen) >= 2 and seen == sorted(seen), run.out
-    assert re.search(r"^  Accuracy\s+0\.9$", run.out, re.MULTILINE), run.out
-    assert re.search(r"^  Macro F1\s+0\.9$", run.out, re.MULTILINE), run.out
+    assert re.search(r"^  Accuracy\s+0\.900$", run.out, re.MULTILINE), run.out
+    assert re.search(r"^  Macro F1\s+0\.900$", run.out, re.MULTILINE), run.out
 
     status = evalbox("status", str(submission.pk), "--site", site, env={"EVALBOX_TOKEN": pat_token})
     assert status.code == 0
@@ -47,7 +47,7 @@ def test_submit_wait_follows_the_submission_to_finished_and_prints_the_scores(
     assert board.code == 0, board.err
     rows = board.out.splitlines()
     assert rows[1].split() == ["rank", "participant", "Accuracy", "Macro", "F1", "submission"]
-    assert rows[2].split() == ["1", "pat", "0.9", "0.9", f"#{submission.pk}"]
+    assert rows[2].split() == ["1", "pat", "0.900", "0.900", f"#{submission.pk}"]
 
 
 def test_submit_wait_on_a_terminal_redraws_one_line_and_fails_with_the_reason(

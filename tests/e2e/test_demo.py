@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import stat
 import subprocess
 import sys
 
@@ -30,7 +31,10 @@ def test_demo_runs_a_submission_to_the_leaderboard_on_the_embedded_broker(tmp_pa
     statuses = [line.split("]")[1].split()[0] for line in lines if line.strip().startswith("[")]
     assert statuses[-1] == "FINISHED" and "RUNNING" in statuses and "SCORING" in statuses, result.stdout
     row = next(line for line in lines if "participant " in line and line.strip().startswith("1"))
-    assert row.split()[2:] == ["0.9", "0.9"], row
+    assert row.split()[2:] == ["0.900", "0.900"], row  # the site's rendering: the columns' precision is 3
+    # var/ keeps the secret key, the database, the archives and the broker's messages: owner only.
+    assert stat.S_IMODE(tmp_path.stat().st_mode) == 0o700
+    assert stat.S_IMODE((tmp_path / "secret_key").stat().st_mode) == 0o600
     assert "stopping the site and the workers" in result.stdout
     # Every process it started is gone: nothing listens on the demo's broker folder any more.
     leftovers = subprocess.run(["pgrep", "-f", str(tmp_path)], capture_output=True, text=True)

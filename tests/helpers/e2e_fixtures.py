@@ -17,7 +17,7 @@ import docker
 import pytest
 from django.utils import timezone
 
-from competition.models import ApiToken, LeaderboardColumn, Phase
+from competition.models import ApiToken, ComputeQueue, LeaderboardColumn, Phase
 from tests.helpers.broker import delete_queue, unique_name
 from tests.helpers.examples import build_images, make_demo_archives
 from tests.helpers.live_api import ParticipantClient
@@ -77,7 +77,8 @@ def one_worker(workers) -> Iterator[ComputeWorkerProcess]:
 @pytest.fixture
 def demo_phase(make_competition, e2e_queue: str, demo_archives: dict[str, Path], example_images) -> Phase:
     """An open phase of a docker-submission competition with the demo data and the example scorer."""
-    competition = make_competition("e2e", queue_name=e2e_queue, participants_see_logs=True)
+    competition = make_competition("e2e", participants_see_logs=True)
+    ComputeQueue.assign(e2e_queue, competition)
     phase = Phase(
         competition=competition, name="Validation", start=timezone.now() - timedelta(hours=1),
         scoring_image=example_images["scoring"], time_limit_s=30, memory_mb=256, pids=64,

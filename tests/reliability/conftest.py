@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from competition.models import LeaderboardColumn, Phase
+from competition.models import ComputeQueue, LeaderboardColumn, Phase
 from tests.helpers import docker_images
 from tests.helpers.live_api import ParticipantClient
 
@@ -35,7 +35,8 @@ def quick_images(busybox: str) -> dict[str, str]:
 @pytest.fixture
 def quick_phase(make_competition, e2e_queue: str, quick_images: dict[str, str]) -> Phase:
     """An open phase on ``e2e_queue`` scored by the constant scorer, generous quotas, ranked by accuracy."""
-    competition = make_competition("rel", queue_name=e2e_queue, participants_see_logs=True)
+    competition = make_competition("rel", participants_see_logs=True)
+    ComputeQueue.assign(e2e_queue, competition)
     phase = Phase.objects.create(
         competition=competition, name="Reliability", start=timezone.now() - timedelta(hours=1),
         scoring_image=quick_images["scorer"], time_limit_s=30, memory_mb=64, pids=64,

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from competition.auth import token_matches
 from competition.dispatch import broker_connection, build_run_request
-from competition.models import Submission
+from competition.models import ComputeQueue, Submission
 from competition.sweep import sweep
 from compute_worker import protocol
 from compute_worker.protocol import RunRequest, transport
@@ -104,8 +104,7 @@ def test_embedded_broker_receives_the_task(api_for, participant, phase, django_c
 @pytest.mark.rabbitmq
 def test_rabbitmq_receives_the_task(rabbitmq, api_for, competition, participant, phase,
                                     django_capture_on_commit_callbacks) -> None:
-    competition.queue_name = rabbitmq
-    competition.save()
+    ComputeQueue.assign(rabbitmq, competition)
     with django_capture_on_commit_callbacks(execute=True):
         response = api_for(participant.user).post(submissions_url("cats"), {"phase": phase.pk, "image": "alpine"})
     assert response.status_code == 201
@@ -123,8 +122,7 @@ def test_rabbitmq_receives_the_task(rabbitmq, api_for, competition, participant,
 @pytest.mark.rabbitmq
 def test_broker_down_then_back(rabbitmq, settings, api_for, competition, participant, phase,
                                django_capture_on_commit_callbacks) -> None:
-    competition.queue_name = rabbitmq
-    competition.save()
+    ComputeQueue.assign(rabbitmq, competition)
     settings.CELERY_BROKER_URL = closed_port_url()
     started = time.monotonic()
     with django_capture_on_commit_callbacks(execute=True):

@@ -120,7 +120,7 @@ def test_signup_errors_are_shown_and_next_is_checked(client, make_user):
     )
     html = response.content.decode()
     assert response.status_code == 200
-    assert "is-invalid" in html and "invalid-feedback" in html and "already exists" in html
+    assert "is-invalid" in html and "invalid-feedback" in html and "not available" in html  # never "exists"
     response = client.post(
         reverse("signup"),
         {"username": "fresh", "password1": PASSWORD, "password2": PASSWORD, "next": "https://evil.example/"},
