@@ -27,6 +27,9 @@ def _submission_page(new_page, pat, make_participant, demo_phase, script_name, s
     make_participant(demo_phase.competition, "pat")
     image = docker_images.busybox_script_image(script_name, script)
     page = new_page()
+    violations = []  # the page and its script keep the Content-Security-Policy
+    page.on("console", lambda message: "Content Security Policy" in message.text and violations.append(message.text))
+    page.violations = violations
     sign_in(page, "pat")
     submission_id = page.request.post(
         f"/api/competitions/{demo_phase.competition.slug}/submissions/",
@@ -54,6 +57,7 @@ def test_the_log_shows_in_the_browser_while_the_container_still_runs(new_page, s
     row = page.locator(f"#submissions tr[data-id='{submission_id}']")
     expect(row.locator("pre.log").first).to_contain_text("step 12 of 12")
     expect(row.get_by_role("link", name=f"#{submission_id}")).to_be_visible()
+    assert page.violations == []
 
 
 def test_progress_lines_move_the_bar_and_fill_the_metadata(new_page, screenshot, demo_phase, make_participant,
@@ -80,3 +84,4 @@ def test_progress_lines_move_the_bar_and_fill_the_metadata(new_page, screenshot,
     expect(page.locator("[data-live-root]")).to_have_attribute("data-final", "true", timeout=40_000)
     expect(page.locator("figure.resource-chart[data-chart=memory] path.series")).to_be_visible()
     screenshot(page, "progress-run-ended-with-charts")
+    assert page.violations == []
