@@ -91,6 +91,8 @@ def print_verdict(report: Any, out: TextIO) -> int:
                          ("Peak memory (bytes)", report.peak_memory_bytes)):
         if value not in (None, ""):
             print(f"{label + ':':<21}{value}", file=out)
+    if report.status is Status.FINISHED and not report.scores:
+        print("Scores:              none (no --scoring-image: the output was collected, not scored)", file=out)
     for title, values in (("Scores", report.scores), ("Metadata (never scored)", report.metadata)):
         if values:
             print(f"{title}:", file=out)
