@@ -7,7 +7,9 @@ deleted afterwards) and status GETs of those submissions.
 
 Leaderboard: a phase gets 1 000 finished submissions from 1 000 participants, then 9 000 more
 (``bulk_create``); at both sizes the API leaderboard and the web leaderboard page are timed over
-HTTP (gunicorn) and in process, where Django's query log counts their SQL queries.
+HTTP (gunicorn) and in process, where Django's query log counts their SQL queries. At the
+largest size the phase's other selection rules are timed too (the last submission; the best of
+the marked ones, a third of the submissions marked).
 """
 
 from __future__ import annotations
@@ -170,7 +172,24 @@ def leaderboard(site: common.Site, images: common.Images, *, repeats: int, parti
                    f"{result[str(size)]['api']['http_s']['median']:.3f} s")
     first, last = (result[str(size)] for size in (sizes[0], sizes[-1]))
     result["queries_constant"] = all(first[name]["queries"] == last[name]["queries"] for name in ("api", "page"))
+    result["rules"] = _other_rules(site, setup.slug, phase, repeats)
     return result
+
+
+def _other_rules(site: common.Site, slug: str, phase: Any, repeats: int) -> dict[str, Any]:
+    """The leaderboard under the 'last' and 'marked as final' rules, on the submissions already there."""
+    from competition.models import Selection, Submission
+
+    every_third = Submission.objects.filter(phase=phase).order_by("pk").values_list("pk", flat=True)[::3]
+    Submission.objects.filter(pk__in=every_third).update(final_choice=True)
+    measured = {}
+    for rule in (Selection.LAST, Selection.CHOSEN):
+        phase.selection_rule = rule
+        phase.save(update_fields=["selection_rule"])
+        measured[rule.value] = measure_leaderboard(site, slug, phase.pk, repeats)["api"]
+        common.log(f"leaderboard, rule {rule.value}: {measured[rule.value]['queries']} queries, "
+                   f"{measured[rule.value]['http_s']['median']:.3f} s")
+    return measured
 
 
 def run(site: common.Site, images: common.Images, work: Path, *, quick: bool) -> dict[str, Any]:
@@ -197,11 +216,14 @@ def report(result: dict[str, Any]) -> str:
         f"Leaderboard, {board['participants']} participants",
     ]
     for size, entry in board.items():
-        if not isinstance(entry, dict):
+        if not isinstance(entry, dict) or size == "rules":
             continue
         for name in ("api", "page"):
             item = entry[name]
             lines.append(f"  {int(size):>6} submissions, {name:<4}: HTTP {common.fmt(item['http_s'], ' s', 4)}, "
                          f"in process {common.fmt(item['in_process_s'], ' s', 4)}, {item['queries']} SQL queries")
     lines.append(f"  queries constant: {'yes' if board['queries_constant'] else 'NO'}")
+    for rule, item in board.get("rules", {}).items():
+        lines.append(f"  rule {rule:<6} (largest size), api: HTTP {common.fmt(item['http_s'], ' s', 4)}, "
+                     f"in process {common.fmt(item['in_process_s'], ' s', 4)}, {item['queries']} SQL queries")
     return "\n".join(lines)

@@ -10,7 +10,7 @@ from django.http import HttpRequest
 
 from .actions import cancel_submission, rerun_submission
 from .forms import PhaseForm
-from .models import ApiToken, Competition, ComputeQueue, LeaderboardColumn, Participant, Phase, Submission
+from .models import ApiToken, Competition, ComputeQueue, LeaderboardColumn, Participant, Phase, Submission, Team
 from .transitions import TransitionRefused
 
 
@@ -47,7 +47,7 @@ class PhaseAdmin(admin.ModelAdmin):
                     "max_submissions_per_day", "max_submissions_total", "scoring_image")
     list_filter = ("competition",)
     search_fields = ("name", "competition__title", "scoring_image")
-    readonly_fields = ("input_data_sha256", "reference_data_sha256")
+    readonly_fields = ("input_data_sha256", "reference_data_sha256", "results_published_at", "results_published_by")
     inlines = [LeaderboardColumnInline]
 
 
@@ -58,9 +58,18 @@ class LeaderboardColumnAdmin(admin.ModelAdmin):
     search_fields = ("key", "label")
 
 
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    # Members join and leave on the site (competition/teams.py holds the rules); the admin only shows teams.
+    list_display = ("name", "slug", "competition", "created_by", "created")
+    list_filter = ("competition",)
+    search_fields = ("name", "slug", "competition__title")
+    readonly_fields = ("slug", "skeleton", "created_by", "created")
+
+
 @admin.register(Participant)
 class ParticipantAdmin(admin.ModelAdmin):
-    list_display = ("user", "competition", "status", "created")
+    list_display = ("user", "competition", "status", "team", "created")
     list_filter = ("status", "competition")
     search_fields = ("user__username", "competition__title")
     actions = ["approve", "deny"]

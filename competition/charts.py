@@ -1,8 +1,11 @@
 """The leaderboard's score-over-time chart, computed server-side and drawn as inline SVG (no CDN, no JS).
 
-For each of the phase's top participants (the leaderboard's first :data:`TOP` rows), the line is
-their best ranking score so far (by the ranking column's direction) against the time each
-finished submission finished, as a step line that runs on to the chart's right edge. The
+For each of the phase's top owners (the leaderboard's first :data:`TOP` rows: teams, or
+participants alone), the line is their best ranking score so far (by the ranking column's
+direction) against the time each finished submission finished, as a step line that runs on to
+the chart's right edge. It is drawn only when the leaderboard counts each owner's best
+submission: under the other rules a best-so-far line would show scores that do not count, and
+it is never drawn from a board its viewer may not see (no rows, no chart). The
 template ``competition/_score_chart.html`` draws what :func:`score_chart` returns; every text
 in it is escaped by the template engine.
 """
@@ -16,8 +19,8 @@ from datetime import datetime, timedelta
 
 from compute_worker.protocol import Status
 
-from .leaderboard import Leaderboard
-from .models import LeaderboardColumn, Submission
+from .leaderboard import Leaderboard, owner_filter, owner_key, owner_name
+from .models import LeaderboardColumn, Selection, Submission
 from .numbers import format_number
 
 TOP = 5
@@ -130,20 +133,19 @@ def _time_of(submission: Submission) -> datetime:
     return submission.finished_at or submission.created
 
 
-def _best_so_far(board: Leaderboard, ranking: LeaderboardColumn, leaders: list[int]
-                 ) -> dict[int, list[tuple[datetime, float]]]:
-    """Per leader, the finished submissions that improved their best ranking score, in time order."""
+def _best_so_far(board: Leaderboard, ranking: LeaderboardColumn, leaders: list[Submission]
+                 ) -> dict[tuple[str, int], list[tuple[datetime, float]]]:
+    """Per leading owner, the finished submissions that improved their best ranking score, in time order."""
     lower_is_better = ranking.sorting == LeaderboardColumn.ASCENDING
     history = (
-        Submission.objects.filter(
-            phase=board.phase, participant_id__in=leaders, status=Status.FINISHED.value, rank_score__isnull=False
-        )
-        .only("participant_id", "rank_score", "finished_at", "created")
+        Submission.objects.filter(owner_filter(leaders), phase=board.phase, status=Status.FINISHED.value,
+                                  rank_score__isnull=False)
+        .only("participant_id", "team_id", "rank_score", "finished_at", "created")
         .order_by("finished_at", "created", "pk")
     )
-    steps: dict[int, list[tuple[datetime, float]]] = {pk: [] for pk in leaders}
+    steps: dict[tuple[str, int], list[tuple[datetime, float]]] = {owner_key(s): [] for s in leaders}
     for submission in history:
-        line = steps[submission.participant_id]
+        line = steps[owner_key(submission)]
         value = float(submission.rank_score)
         if not math.isfinite(value):
             continue
@@ -211,13 +213,13 @@ def _series(line: list[tuple[datetime, float]], name: str, color: str, plot: _Pl
 
 
 def score_chart(board: Leaderboard) -> Chart | None:
-    """The chart of ``board``'s top participants, or ``None`` when there is nothing to draw."""
+    """The chart of ``board``'s top owners, or ``None`` when there is nothing to draw (or the rule is not the best)."""
     ranking = next((c for c in board.columns if c.ranks), None)
     leaders = board.rows[:TOP]
-    if ranking is None or not leaders:
+    if ranking is None or not leaders or board.phase.selection_rule != Selection.BEST:
         return None
-    steps = _best_so_far(board, ranking, [s.participant_id for s in leaders])
-    lines = [(s.participant.user.get_username(), steps[s.participant_id]) for s in leaders]
+    steps = _best_so_far(board, ranking, leaders)
+    lines = [(owner_name(s), steps[owner_key(s)]) for s in leaders]
     return draw_chart(lines, ranking.label, ranking.precision)
 
 

@@ -20,7 +20,8 @@ from compute_worker.protocol import ProtocolError, parse_reference
 
 from .archives import ArchiveError, check_archive
 from .invitations import invite
-from .models import Competition, LeaderboardColumn, Phase, UsernameSkeleton
+from .models import Competition, LeaderboardColumn, Phase, UsernameSkeleton, Visibility
+from .teams import name_taken_by_team
 from .usernames import UNAVAILABLE, is_reserved, skeleton, validate_ascii_username
 
 User = get_user_model()
@@ -79,9 +80,10 @@ class SignUpForm(BootstrapMixin, UserCreationForm):
         self._apply_bootstrap()
 
     def clean_username(self) -> str:
-        """One answer for a taken, confusable or reserved name: it never says which."""
+        """One answer for a taken, confusable or reserved name, or a team's namespace: it never says which."""
         name = self.cleaned_data["username"]
-        if is_reserved(name) or UsernameSkeleton.objects.filter(skeleton=skeleton(name)).exists():
+        if (is_reserved(name) or UsernameSkeleton.objects.filter(skeleton=skeleton(name)).exists()
+                or name_taken_by_team(name)):
             raise ValidationError(UNAVAILABLE, code="unavailable")
         return name
 
@@ -125,6 +127,7 @@ class CompetitionForm(BootstrapMixin, forms.ModelForm):
             "allowed_registries",
             "participants_see_logs",
             "auto_approve_participants",
+            "max_team_size",
         ]
         widgets = {
             "description": forms.Textarea(attrs={"rows": 6}),
@@ -214,6 +217,10 @@ class PhaseForm(BootstrapMixin, forms.ModelForm):
             "input_data",
             "reference_data",
             "scoring_image",
+            "leaderboard_visibility",
+            "selection_rule",
+            "max_final_submissions",
+            "show_detailed_results",
         ]
         widgets = {
             "start": forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_INPUT_FORMAT),
@@ -258,6 +265,8 @@ class PhaseForm(BootstrapMixin, forms.ModelForm):
         start, end = cleaned.get("start"), cleaned.get("end")
         if start and end and end <= start:
             self.add_error("end", "The end must be after the start.")
+        if cleaned.get("leaderboard_visibility") == Visibility.UNTIL_END and not end:
+            self.add_error("leaderboard_visibility", "A leaderboard private until the phase ends needs an end.")
         return cleaned
 
     def save(self, commit: bool = True) -> Phase:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 
 from django.conf import settings
@@ -14,6 +13,7 @@ from django.utils import timezone
 from compute_worker.protocol import FailureReason, ProtocolError, Status, parse_reference
 from compute_worker.protocol.transport import DEFAULT_QUEUE
 
+from .account_models import hash_token
 from .failures import FAILURE_LABELS
 
 _QUEUE_NAME = RegexValidator(r"^[A-Za-z0-9_.-]{1,100}$", "Use letters, digits, '.', '_' and '-'.")
@@ -68,6 +68,10 @@ class Competition(models.Model):
         help_text="Off by default: logs can leak hidden data.",
     )
     auto_approve_participants = models.BooleanField(default=True)
+    max_team_size = models.PositiveSmallIntegerField(
+        "Team size limit", default=1, validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="Most members a team may have; 1: no teams (everyone takes part alone).",
+    )
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -138,8 +142,24 @@ class ComputeQueue(models.Model):
         return queue
 
 
+class Visibility(models.TextChoices):
+    """Who sees a phase's scores (:mod:`competition.visibility` applies it)."""
+
+    PUBLIC = "public", "Public: everybody sees every score at once"
+    UNTIL_PUBLISHED = "until_published", "Private until the organizers publish it"
+    UNTIL_END = "until_end", "Private until the phase ends"
+
+
+class Selection(models.TextChoices):
+    """Which of a participant's (or team's) submissions counts on the leaderboard (:mod:`competition.leaderboard`)."""
+
+    BEST = "best", "The best finished submission"
+    LAST = "last", "The last finished submission"
+    CHOSEN = "chosen", "The best of those the participant marks as final"
+
+
 class Phase(models.Model):
-    """A phase of a competition: its dates, limits, data, scoring image and quotas."""
+    """A phase of a competition: its dates, limits, data, scoring image, quotas and leaderboard rules."""
 
     competition = models.ForeignKey(Competition, on_delete=models.CASCADE, related_name="phases")
     name = models.CharField(max_length=200)
@@ -176,6 +196,25 @@ class Phase(models.Model):
     reference_data_sha256 = models.CharField(max_length=64, blank=True, editable=False)
     scoring_image = models.CharField(
         max_length=255, validators=[validate_image_reference], help_text="Image reference of the scoring program."
+    )
+    leaderboard_visibility = models.CharField(
+        "Leaderboard visibility", max_length=16, choices=Visibility.choices, default=Visibility.PUBLIC,
+        help_text="While private, participants see their submissions' status but no score; organizers see all.",
+    )
+    results_published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    results_published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
+    )
+    selection_rule = models.CharField(
+        "Submission that counts", max_length=8, choices=Selection.choices, default=Selection.BEST,
+    )
+    max_final_submissions = models.PositiveSmallIntegerField(
+        "Final submissions to choose", default=2, validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="With the rule 'marked as final': how many a participant (or team) may mark.",
+    )
+    show_detailed_results = models.BooleanField(
+        "Participants may read their detailed results", default=False,
+        help_text="The scorer's detailed_results.html, shown sandboxed (no scripts) once the scores are visible.",
     )
 
     class Meta:
@@ -234,6 +273,8 @@ class Participant(models.Model):
     competition = models.ForeignKey(Competition, on_delete=models.CASCADE, related_name="participants")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="participations")
     status = models.CharField(max_length=10, choices=STATUS_CHOICES, default=PENDING)
+    team = models.ForeignKey("competition.Team", on_delete=models.SET_NULL, null=True, blank=True,
+                             related_name="members")
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -250,7 +291,11 @@ class Submission(models.Model):
     FAILURE_CHOICES = [(r.value, FAILURE_LABELS[r]) for r in FailureReason]
 
     phase = models.ForeignKey(Phase, on_delete=models.CASCADE, related_name="submissions")
+    # Who submitted it; ``team``, the submitter's team at that moment, owns it (quota, leaderboard
+    # row, final choice) when set: :mod:`competition.teams`.
     participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="submissions")
+    team = models.ForeignKey("competition.Team", on_delete=models.PROTECT, null=True, blank=True,
+                             related_name="submissions")
     image_typed = models.CharField("Image reference as typed", max_length=255, blank=True)
     image = models.CharField("Normalized image reference", max_length=400, blank=True)
     predictions = models.FileField(upload_to="predictions/", blank=True)
@@ -280,6 +325,9 @@ class Submission(models.Model):
     participant_log = models.TextField(blank=True)
     scoring_log = models.TextField(blank=True)
     scores = models.JSONField(default=dict, blank=True)
+    detailed_results = models.TextField(blank=True, help_text="The scorer's detailed_results.html (bounded).")
+    # Marked as final by its owner (the rule 'marked as final'); dropped when it fails or is cancelled.
+    final_choice = models.BooleanField(default=False)
     timings = models.JSONField(default=dict, blank=True)
     # What the run showed while it ran (docs/participants.md, "Progress and metrics").
     worker = models.CharField(max_length=200, blank=True)
@@ -302,6 +350,7 @@ class Submission(models.Model):
         indexes = [
             models.Index(fields=["phase", "status", "rank_score"]),
             models.Index(fields=["participant", "phase", "created"]),
+            models.Index(fields=["team", "phase", "created"]),
         ]
 
     def __str__(self) -> str:
@@ -336,29 +385,6 @@ class Submission(models.Model):
         return token
 
 
-def hash_token(token: str) -> str:
-    """The stored form of a token (sha256 hex): tokens are random, so no salt or slow hash is needed."""
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-class ApiToken(models.Model):
-    """A user's key for ``Authorization: Token <key>`` (scripts and the ``evalbox`` CLI)."""
-
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_token")
-    key_hash = models.CharField(max_length=64, unique=True, editable=False)
-    created = models.DateTimeField(auto_now_add=True)
-
-    def __str__(self) -> str:
-        return f"API token of {self.user}"
-
-    @classmethod
-    def issue(cls, user) -> str:
-        """Create or replace ``user``'s token and return the key (only its hash is stored)."""
-        key = secrets.token_urlsafe(32)
-        cls.objects.update_or_create(user=user, defaults={"key_hash": hash_token(key)})
-        return key
-
-
-
-# The account rules' models live apart; importing them here registers them with the app.
-from .account_models import AdminInvitation, UsernameSkeleton  # noqa: E402, F401
+# The account rules' and the teams' models live apart; importing them here registers them with the app.
+from .account_models import AdminInvitation, ApiToken, UsernameSkeleton  # noqa: E402, F401
+from .team_models import Team, TeamInvitation  # noqa: E402, F401

@@ -47,7 +47,7 @@ _ENTERED_FIELD = {Status.QUEUED: "queued_at", Status.RUNNING: "started_at", Stat
 
 #: What a new attempt clears (rerun).
 _ATTEMPT_TEXTS = ("status_message", "failure_reason", "failure_message", "image_digest", "participant_log",
-                  "scoring_log", "worker", "progress_message")
+                  "scoring_log", "detailed_results", "worker", "progress_message")
 _ATTEMPT_NULLS = ("queued_at", "started_at", "scoring_at", "finished_at", "last_heartbeat", "exit_code",
                   "duration_s", "peak_memory_bytes", "rank_score", "progress", "cpu_seconds", "scoring_exit_code")
 _ATTEMPT_OBJECTS = ("scores", "timings", "image_labels", "metadata", "resources", "log_cursors")
@@ -148,25 +148,29 @@ def apply_result(submission: Submission, report: ResultReport) -> None:
         return
     _move(submission, Action.FINISH)
     submission.scores = report.scores
+    submission.detailed_results = report.detailed_results
     submission.rank_score = report.scores[ranking.key] if ranking is not None else None
     submission.status_message = ""  # the progress message of the last step is over
     submission.save()
 
 
 def fail(submission: Submission, reason: FailureReason, message: str) -> None:
-    """Mark a non-final submission FAILED with ``reason`` (a worker's result, or the sweep)."""
+    """Mark a non-final submission FAILED with ``reason`` (a worker's result, or the sweep); it loses its final mark."""
     _move(submission, Action.FAIL)
     submission.failure_reason = reason.value
     submission.failure_message = message
     submission.scores = {}
+    submission.detailed_results = ""
+    submission.final_choice = False
     submission.rank_score = None
     submission.status_message = ""
     submission.save()
 
 
 def cancel(submission: Submission) -> None:
-    """Cancel a non-final submission; its worker learns it from the 409 on its next report."""
+    """Cancel a non-final submission (it loses its final mark); its worker learns it from the 409 on its next report."""
     _move(submission, Action.CANCEL)
+    submission.final_choice = False
     submission.status_message = "Cancelled."
     submission.save()
 

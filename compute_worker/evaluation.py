@@ -106,8 +106,9 @@ class Evaluation:
         logger.info("submission %s: %s", self.submission_id, collected.summary())
         return collected
 
-    def score(self, scoring_reference: str, predictions: Path, reference_dir: Path, work: Path) -> dict[str, float]:
-        """Run the scoring image on the predictions and the reference data; return its scores."""
+    def score(self, scoring_reference: str, predictions: Path, reference_dir: Path, work: Path
+              ) -> tuple[dict[str, float], str]:
+        """Run the scoring image on the predictions and the reference data; its scores and detailed results."""
         with self.record.timed("image_inspect"):
             scoring_image = self.engine.resolve(scoring_reference, participant=False)
         scores_dir = sandbox_directory(work / "scores", self.config.sandbox_user)
@@ -120,7 +121,7 @@ class Evaluation:
         self.record.scoring = self._run("scoring", kwargs, cap)
         self._judge("scoring", self.record.scoring)
         try:
-            return outputs.read_scores(scores_dir)
+            return outputs.read_scores(scores_dir), outputs.read_detailed_results(scores_dir)
         except outputs.OutputProblem as exc:
             raise Failure(exc.reason, str(exc)) from exc
 

@@ -101,8 +101,8 @@ class Job:
             with self.record.timed("fetch_reference"):
                 reference_dir = self._lease(leases, cache, request.reference_data_url, request.reference_data_sha256,
                                             work, "reference")
-            scores = self.evaluation.score(request.scoring_image, predictions, reference_dir, work)
-        return ResultReport(status=Status.FINISHED, scores=scores,
+            scores, detailed = self.evaluation.score(request.scoring_image, predictions, reference_dir, work)
+        return ResultReport(status=Status.FINISHED, scores=scores, detailed_results=detailed,
                             **self.record.report_fields(request.attempt, config.worker_id))
 
     def _lease(self, stack: contextlib.ExitStack, cache: DataCache, url: str, sha256: str, work: Path,

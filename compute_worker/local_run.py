@@ -121,7 +121,8 @@ def try_image(run: LocalRun, viewer: Viewer, client: docker.DockerClient) -> tup
                 viewer.status(Status.SCORING, f"Scoring with {run.scoring_image}")
                 reference = run.reference_dir or work / "empty-reference"
                 reference.mkdir(exist_ok=True)
-                fields["scores"] = evaluation.score(run.scoring_image, predictions, reference, work)
+                fields["scores"], fields["detailed_results"] = evaluation.score(run.scoring_image, predictions,
+                                                                                reference, work)
             status = Status.FINISHED
         except Failure as failure:
             status = Status.FAILED

@@ -1,4 +1,4 @@
-"""Collecting a container's output without trusting it, and reading ``scores.json``.
+"""Collecting a container's output without trusting it, and reading ``scores.json`` and ``detailed_results.html``.
 
 :func:`collect_output` copies the regular files of a participant's ``/mnt/out`` into a fresh
 directory (the one the scorer sees as ``/mnt/predictions``): links are never followed (every
@@ -20,9 +20,10 @@ from . import protocol
 from .protocol import FailureReason
 
 SCORES_FILE = "scores.json"
+DETAILED_RESULTS_FILE = "detailed_results.html"
 MAX_SCORES_BYTES = 1 << 20
-#: The scorer's /mnt/out may hold at most this much (scores.json and a little room besides).
-MAX_SCORER_OUTPUT_BYTES = 2 * MAX_SCORES_BYTES
+#: The scorer's /mnt/out may hold at most this much (scores.json, detailed_results.html and a little room).
+MAX_SCORER_OUTPUT_BYTES = 2 * MAX_SCORES_BYTES + protocol.MAX_DETAILED_RESULTS_BYTES
 MAX_OUTPUT_FILES = 50_000
 MAX_DEPTH = 64
 _CHUNK = 1 << 20
@@ -131,27 +132,49 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a finite number")
 
 
+def _read_bounded(path: Path, max_bytes: int) -> bytes | None:
+    """The bytes of the scorer's regular file ``path`` (``None`` if absent); :class:`OutputProblem` past ``max_bytes``.
+
+    A link or a special file is refused; the file is opened without following links and read
+    at most one byte past the bound, so a file growing meanwhile is caught too.
+    """
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        raise OutputProblem(FailureReason.SCORING_ERROR, f"{path.name} is not a regular file.")
+    too_large = OutputProblem(FailureReason.SCORING_ERROR,
+                              f"{path.name} is too large: at most {max_bytes} bytes are allowed.")
+    if info.st_size > max_bytes:
+        raise too_large
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as handle:
+        data = handle.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise too_large
+    return data
+
+
+def read_detailed_results(out_dir: Path) -> str:
+    """The scorer's optional ``detailed_results.html`` as text (``""`` when it wrote none).
+
+    At most :data:`~compute_worker.protocol.MAX_DETAILED_RESULTS_BYTES`; bytes that are not UTF-8
+    are replaced. The site shows it sandboxed, never inline: its content is not checked here.
+    """
+    data = _read_bounded(out_dir / DETAILED_RESULTS_FILE, protocol.MAX_DETAILED_RESULTS_BYTES)
+    return "" if data is None else data.decode("utf-8", errors="replace")
+
+
 def read_scores(out_dir: Path) -> dict[str, float]:
     """Read and validate ``scores.json`` from the scorer's output directory.
 
     Raises :class:`OutputProblem` (``SCORING_ERROR``) with a clear reason when the file is
     missing, not a regular file, over 1 MB, not JSON, or not a flat object of finite numbers.
     """
-    path = out_dir / SCORES_FILE
-    try:
-        info = os.lstat(path)
-    except FileNotFoundError:
-        raise OutputProblem(FailureReason.SCORING_ERROR, "The scoring program wrote no scores.json.") from None
-    if not stat.S_ISREG(info.st_mode):
-        raise OutputProblem(FailureReason.SCORING_ERROR, "scores.json is not a regular file.")
-    if info.st_size > MAX_SCORES_BYTES:
-        raise OutputProblem(FailureReason.SCORING_ERROR,
-                            f"scores.json is {info.st_size} bytes; at most {MAX_SCORES_BYTES} are allowed.")
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    with os.fdopen(fd, "rb") as handle:
-        data = handle.read(MAX_SCORES_BYTES + 1)
-    if len(data) > MAX_SCORES_BYTES:
-        raise OutputProblem(FailureReason.SCORING_ERROR, "scores.json is larger than 1 MB.")
+    data = _read_bounded(out_dir / SCORES_FILE, MAX_SCORES_BYTES)
+    if data is None:
+        raise OutputProblem(FailureReason.SCORING_ERROR, "The scoring program wrote no scores.json.")
     try:
         scores = json.loads(data.decode("utf-8"), parse_constant=_reject_constant)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:

@@ -3,6 +3,7 @@
     evalbox try IMAGE --input DIR [--reference DIR --scoring-image IMAGE]   (needs evalbox[worker])
     evalbox submit --site URL --competition SLUG --phase N IMAGE [--wait]
     evalbox status ID
+    evalbox final ID [--unmark]
     evalbox leaderboard SLUG [--phase N]
 
 Configuration, first found wins: the options (``--site``, ``--token``), the environment
@@ -62,16 +63,27 @@ def cmd_status(args: argparse.Namespace, env, out: TextIO) -> int:
     site = Site(*resolve(args, env))
     submission = site.call("GET", f"submissions/{args.id}/")
     print(f"Submission #{submission.get('id')}: {submission.get('status')}", file=out)
-    for key, label in (("image", "image"), ("phase_name", "phase"), ("created", "submitted"),
+    for key, label in (("image", "image"), ("phase_name", "phase"), ("team", "team"), ("created", "submitted"),
                        ("image_digest", "digest"), ("duration_s", "duration (s)"), ("status_message", "message")):
         if submission.get(key) not in (None, ""):
             print(f"  {label}: {submission[key]}", file=out)
+    if submission.get("final"):
+        print("  marked final", file=out)
     status = submission.get("status")
     if status == "FINISHED":
         print_scores(submission, out)
         return EXIT_OK
     if status in FINAL:
         return print_outcome(submission, out)
+    return EXIT_OK
+
+
+def cmd_final(args: argparse.Namespace, env, out: TextIO) -> int:
+    """Mark a submission as final (or unmark it): the phase counts the best of the marked ones."""
+    site = Site(*resolve(args, env))
+    submission = site.call("POST", f"submissions/{args.id}/final/", json={"final": not args.unmark})
+    state = "marked final" if submission.get("final") else "no longer marked final"
+    print(f"Submission #{submission.get('id')} is {state}.", file=out)
     return EXIT_OK
 
 
@@ -82,6 +94,9 @@ def cmd_leaderboard(args: argparse.Namespace, env, out: TextIO) -> int:
     columns = board.get("columns") or []
     rows = board.get("rows") or []
     print(f"Leaderboard of {args.slug} · {board.get('phase_name')} (phase {board.get('phase')})", file=out)
+    if board.get("hidden"):
+        print(f"  {board.get('message') or 'the scores of this phase are private.'}", file=out)
+        return EXIT_OK
     if not rows:
         print("  no finished submission yet", file=out)
         return EXIT_OK
@@ -119,6 +134,11 @@ def build_parser() -> argparse.ArgumentParser:
     status = commands.add_parser("status", parents=[common], help="show one submission")
     status.add_argument("id", type=int, metavar="ID")
     status.set_defaults(handler=cmd_status)
+
+    final = commands.add_parser("final", parents=[common], help="mark a submission as final (or --unmark it)")
+    final.add_argument("id", type=int, metavar="ID")
+    final.add_argument("--unmark", action="store_true", help="remove the final mark")
+    final.set_defaults(handler=cmd_final)
 
     board = commands.add_parser("leaderboard", parents=[common], help="show a phase's leaderboard")
     board.add_argument("slug", metavar="SLUG")

@@ -20,7 +20,11 @@ def score_text(score: dict[str, Any]) -> str:
 
 
 def print_scores(submission: dict[str, Any], out: TextIO) -> None:
-    """The declared scores, one per line."""
+    """The declared scores, one per line (or why they are private)."""
+    if submission.get("scores_hidden"):
+        print(f"  scores private: {submission.get('scores_message') or 'the organizers have not published them.'}",
+              file=out)
+        return
     scores = submission.get("scores") or []
     if not scores:
         print("  (no declared score)", file=out)

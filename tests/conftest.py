@@ -23,6 +23,7 @@ pytest_plugins = [
     "tests.helpers.worker_fixtures",
     "tests.helpers.e2e_fixtures",
     "tests.helpers.browser_fixtures",
+    "tests.helpers.integrity_fixtures",
 ]
 
 

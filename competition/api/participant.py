@@ -1,7 +1,8 @@
-"""The participant and organizer API: submit, list, show, cancel, rerun, register, leaderboard.
+"""The participant and organizer API: submit, list, show, cancel, rerun, mark final, register, leaderboard, publish.
 
 Visibility: an unpublished competition (and everything in it) is 404 to all but its organizers;
-a submission is visible to its owner and the competition's organizers only (404 to others).
+a submission is visible to its submitter, their team mates and the competition's organizers
+only (404 to others); its scores as :mod:`competition.visibility` says.
 """
 
 from __future__ import annotations
@@ -19,11 +20,14 @@ from ..archives import ArchiveError, check_archive
 from ..auth import api_user
 from ..changes import conditional, list_etag, not_modified, submission_etag, tagged
 from ..dispatch import dispatch_on_commit
+from ..final_choice import ChoiceRefused, mark_final
 from ..leaderboard import leaderboard_for_phase
 from ..models import Competition, Participant, Phase, Submission
-from ..quotas import lock_participant, quota_problem
+from ..quotas import quota_problem
 from ..serializers import submission_json
+from ..teams import lock_submitter, visible_scope
 from ..transitions import TransitionRefused
+from ..visibility import publish, scores_public
 from .common import ApiError, api_view, field_error, json_body, parse_id, require_person
 
 MAX_PAGE = 500
@@ -41,22 +45,29 @@ def _competition(slug: str, user) -> tuple[Competition, bool]:
 
 
 def _submissions() -> QuerySet[Submission]:
-    return Submission.objects.select_related("phase__competition", "participant__user").prefetch_related(
+    return Submission.objects.select_related("phase__competition", "participant__user", "team").prefetch_related(
         "phase__columns"
     )
 
 
 def _visible_submission(request: HttpRequest, submission_id: int) -> tuple[Submission, bool]:
-    """A submission the caller organizes, or owns in a published competition, with the organizer flag; else 404."""
+    """A submission the caller organizes, or made or shares by team in a published competition; else 404.
+
+    Returns it with the organizer flag.
+    """
     user = require_person(request)
     submission = _submissions().filter(pk=submission_id).first()
     if submission is None:
         raise ApiError(404, "No such submission.")
     competition = submission.phase.competition
     organizer = competition.is_organizer(user)
-    if not organizer and (submission.participant.user_id != user.pk or not competition.published):
+    if organizer:
+        return submission, True
+    viewer = Participant.objects.filter(competition=competition, user=user).first()
+    if not competition.published or viewer is None or not (
+            _submissions().filter(visible_scope(viewer), pk=submission.pk).exists()):
         raise ApiError(404, "No such submission.")
-    return submission, organizer
+    return submission, False
 
 
 def _approved_participant(competition: Competition, user) -> Participant:
@@ -102,7 +113,8 @@ def _list_submissions(request: HttpRequest, competition: Competition, user, orga
     if "phase" in query:
         found = found.filter(phase_id=parse_id(query["phase"], "phase"))
     if not organizer:
-        found = found.filter(participant__user=user)
+        viewer = Participant.objects.filter(competition=competition, user=user).first()
+        found = found.filter(visible_scope(viewer)) if viewer else found.none()
     else:
         if "status" in query:
             if query["status"] not in Status.__members__:
@@ -153,11 +165,11 @@ def _create_submission(request: HttpRequest, competition: Competition, user, org
             raise field_error("predictions", exc.message) from exc
         fields.update(predictions=upload, predictions_sha256=digest)
     with transaction.atomic():
-        locked_participant = lock_participant(participant.pk)
+        locked_participant = lock_submitter(participant.pk)
         problem = quota_problem(locked_participant, phase)
         if problem:
             raise ApiError(429, problem)
-        submission = Submission(phase=phase, participant=locked_participant, **fields)
+        submission = Submission(phase=phase, participant=locked_participant, team=locked_participant.team, **fields)
         submission.new_token()
         submission.save()
         dispatch_on_commit(submission.pk)
@@ -206,6 +218,30 @@ def submission_rerun(request: HttpRequest, submission_id: int) -> JsonResponse:
 
 
 @api_view(("POST",))
+def submission_final(request: HttpRequest, submission_id: int) -> JsonResponse:
+    """Mark (``{"final": true}``) or unmark one of the caller's (or their team's) submissions as final.
+
+    409 when the phase's rule is not the marked ones, after the phase's end, for a FAILED or
+    CANCELLED submission, or beyond the phase's number of final submissions.
+    """
+    submission, _ = _visible_submission(request, submission_id)
+    final = json_body(request).get("final", True)
+    if not isinstance(final, bool):
+        raise field_error("final", "'final' must be true or false.")
+    viewer = Participant.objects.filter(competition=submission.phase.competition, user=request.api_user).first()
+    not_owner = ApiError(403, "Only the submission's owner (its team, or its participant) can mark it as final.")
+    if viewer is None:
+        raise not_owner
+    try:
+        mark_final(viewer, submission.pk, final)
+    except Submission.DoesNotExist:
+        raise not_owner from None
+    except ChoiceRefused as exc:
+        raise ApiError(409, str(exc), final=submission.final_choice) from exc
+    return JsonResponse(submission_json(_submissions().get(pk=submission.pk), organizer=False))
+
+
+@api_view(("POST",))
 def register(request: HttpRequest, slug: str) -> JsonResponse:
     """Register the caller: approved at once when the competition auto-approves, else pending."""
     user = require_person(request)
@@ -222,13 +258,34 @@ def register(request: HttpRequest, slug: str) -> JsonResponse:
                         status=201 if created else 200)
 
 
+def _phase(request: HttpRequest, phase_id: int) -> tuple[Phase, bool]:
+    """A phase of a competition visible to the caller, and whether the caller organizes it; else a 404."""
+    phase = Phase.objects.select_related("competition").filter(pk=phase_id).first()
+    organizer = phase is not None and phase.competition.is_organizer(request.api_user)
+    if phase is None or not (phase.competition.published or organizer):
+        raise ApiError(404, "No such phase.")
+    return phase, organizer
+
+
 @api_view(("GET",))
 def phase_leaderboard(request: HttpRequest, phase_id: int) -> JsonResponse:
-    """A phase's leaderboard: public once the competition is published, else organizers only."""
-    phase = Phase.objects.select_related("competition").filter(pk=phase_id).first()
-    if phase is None or not (phase.competition.published or phase.competition.is_organizer(request.api_user)):
-        raise ApiError(404, "No such phase.")
-    return JsonResponse(leaderboard_for_phase(phase))
+    """A phase's leaderboard: public once the competition is published, else organizers only; rows as visible."""
+    phase, organizer = _phase(request, phase_id)
+    return JsonResponse(leaderboard_for_phase(phase, organizer=organizer))
+
+
+@api_view(("POST",))
+def phase_publish(request: HttpRequest, phase_id: int) -> JsonResponse:
+    """Publish a private phase's scores now (organizers only; recorded with who and when)."""
+    require_person(request)
+    phase, organizer = _phase(request, phase_id)
+    if not organizer:
+        raise ApiError(403, "Only the competition's organizers can publish its scores.")
+    phase = publish(phase, request.api_user)
+    if phase.results_published_at is None:
+        raise ApiError(409, f"The scores of {phase.name} are already public: there is nothing to publish.")
+    return JsonResponse({"phase": phase.pk, "published_at": phase.results_published_at.isoformat(),
+                         "published_by": phase.results_published_by.get_username()})
 
 
 @api_view(("GET",))
@@ -239,9 +296,12 @@ def competition_detail(request: HttpRequest, slug: str) -> JsonResponse:
         "slug": competition.slug,
         "title": competition.title,
         "enable_docker_submission": competition.enable_docker_submission,
+        "max_team_size": competition.max_team_size,
         "phases": [
             {"id": p.pk, "name": p.name, "open": p.is_open(), "start": p.start.isoformat(),
-             "end": p.end.isoformat() if p.end else None, "time_limit_s": p.time_limit_s}
+             "end": p.end.isoformat() if p.end else None, "time_limit_s": p.time_limit_s,
+             "leaderboard_visibility": p.leaderboard_visibility, "scores_public": scores_public(p),
+             "selection_rule": p.selection_rule, "max_final_submissions": p.max_final_submissions}
             for p in competition.phases.all()
         ],
     })
@@ -249,8 +309,8 @@ def competition_detail(request: HttpRequest, slug: str) -> JsonResponse:
 
 @api_view(("GET",))
 def competition_leaderboard(request: HttpRequest, slug: str) -> JsonResponse:
-    """The leaderboard of ``?phase=<id>`` (default: the competition's first phase)."""
-    competition, _ = _competition(slug, request.api_user)
+    """The leaderboard of ``?phase=<id>`` (default: the competition's first phase); rows as visibility allows."""
+    competition, organizer = _competition(slug, request.api_user)
     phases = competition.phases.all()
     if "phase" in request.GET:
         phase = phases.filter(pk=parse_id(request.GET["phase"], "phase")).first()
@@ -258,4 +318,4 @@ def competition_leaderboard(request: HttpRequest, slug: str) -> JsonResponse:
         phase = phases.first()
     if phase is None:
         raise ApiError(404, "No such phase in this competition.")
-    return JsonResponse(leaderboard_for_phase(phase))
+    return JsonResponse(leaderboard_for_phase(phase, organizer=organizer))

@@ -7,8 +7,9 @@ People (session + CSRF, or ``Authorization: Token <key>``):
 - ``GET competitions/<slug>/`` (title and phases), ``GET competitions/<slug>/leaderboard/?phase=<id>``
   (default: the first phase);
 - ``POST competitions/<slug>/register/``;
-- ``GET submissions/<id>/``, ``POST submissions/<id>/cancel/``, ``POST submissions/<id>/rerun/``;
-- ``GET phases/<id>/leaderboard/``.
+- ``GET submissions/<id>/``, ``POST submissions/<id>/cancel/``, ``POST submissions/<id>/rerun/``,
+  ``POST submissions/<id>/final/`` (``{"final": true|false}``);
+- ``GET phases/<id>/leaderboard/``, ``POST phases/<id>/publish/`` (organizers).
 
 Workers (``Authorization: Bearer <token>``): ``worker/submissions/<id>/`` + ``status``, ``logs``,
 ``result`` (POST), ``input-data``, ``reference-data``, ``predictions`` (GET).
@@ -50,7 +51,9 @@ urlpatterns = [
     path("submissions/<id:submission_id>/", participant.submission_detail, name="api-submission"),
     path("submissions/<id:submission_id>/cancel/", participant.submission_cancel, name="api-submission-cancel"),
     path("submissions/<id:submission_id>/rerun/", participant.submission_rerun, name="api-submission-rerun"),
+    path("submissions/<id:submission_id>/final/", participant.submission_final, name="api-submission-final"),
     path("phases/<id:phase_id>/leaderboard/", participant.phase_leaderboard, name="api-leaderboard"),
+    path("phases/<id:phase_id>/publish/", participant.phase_publish, name="api-phase-publish"),
     path(_WORKER + protocol.STATUS_PATH, worker.status, name="worker-status"),
     path(_WORKER + protocol.LOGS_PATH, worker.logs, name="worker-logs"),
     path(_WORKER + protocol.RESULT_PATH, worker.result, name="worker-result"),

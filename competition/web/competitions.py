@@ -16,6 +16,7 @@ from competition import leaderboard as boards
 from competition.charts import score_chart
 from competition.forms import CompetitionForm, ResultsUploadForm
 from competition.models import Competition, Participant
+from competition.visibility import can_publish, private_message, scores_public
 
 from .access import get_organized_competition, get_visible_competition, registration_of, visible_competitions
 from .methods import form_page
@@ -71,34 +72,41 @@ def participate(request, slug: str):
         phase=phase,
         rows=rows_for(registration, phase, organizer=context["is_organizer"]) if approved and phase else [],
         upload_form=ResultsUploadForm(phases=open_phases, initial={"phase": phase.pk if phase else None}),
+        teams_on=competition.max_team_size > 1,
+        team_members=list(registration.team.members.select_related("user")) if approved and registration.team else [],
+        scores_message="" if phase is None or scores_public(phase) else private_message(phase),
     )
     return render(request, "competition/participate.html", context)
 
 
+def _board_rows(data: dict) -> list[dict]:
+    """The leaderboard JSON's rows as the page draws them."""
+    return [
+        {
+            "rank": row.get("rank"),
+            "participant": row.get("participant"),
+            "team": row.get("team"),
+            "submission_id": row.get("submission_id"),
+            "created": parse_datetime(row["created"]) if row.get("created") else None,
+            "cells": [row["scores_text"][c["key"]] for c in data["columns"]],
+        }
+        for row in data.get("rows", [])
+    ]
+
+
 def leaderboard(request, slug: str):
-    """The leaderboard of one phase, rendered server-side."""
+    """The leaderboard of one phase, rendered server-side, as :mod:`competition.visibility` lets the viewer see it."""
     competition = get_visible_competition(request, slug)
     context = _tab_context(request, competition, "leaderboard")
     phase = _selected_phase(request, context["phases"])
     board = chart = None
     if phase is not None:
-        computed = boards.leaderboard(phase)
+        computed = boards.leaderboard(phase, organizer=context["is_organizer"])
         chart = score_chart(computed)
         data = boards.leaderboard_json(computed)
-        columns = data.get("columns", [])
-        board = {
-            "columns": columns,
-            "rows": [
-                {
-                    "rank": row.get("rank"),
-                    "participant": row.get("participant"),
-                    "submission_id": row.get("submission_id"),
-                    "created": parse_datetime(row["created"]) if row.get("created") else None,
-                    "cells": [row["scores_text"][c["key"]] for c in columns],
-                }
-                for row in data.get("rows", [])
-            ],
-        }
+        board = {"columns": data["columns"], "rows": _board_rows(data), "hidden": computed.hidden,
+                 "private": data["private"], "message": private_message(phase),
+                 "can_publish": context["is_organizer"] and can_publish(phase)}
     context.update(phase=phase, board=board, chart=chart)
     return render(request, "competition/leaderboard.html", context)
 
@@ -125,7 +133,10 @@ def leaderboard_csv(request, slug: str):
     phase = _selected_phase(request, phases)
     if phase is None:
         return HttpResponse("This competition has no phase.\n", status=404, content_type="text/plain")
-    data = boards.leaderboard_json(boards.leaderboard(phase))
+    computed = boards.leaderboard(phase, organizer=competition.is_organizer(request.user))
+    if computed.hidden:
+        return HttpResponse(private_message(phase) + "\n", status=403, content_type="text/plain; charset=utf-8")
+    data = boards.leaderboard_json(computed)
     columns = data["columns"]
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{competition.slug}-phase-{phase.pk}-leaderboard.csv"'

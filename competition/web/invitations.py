@@ -1,4 +1,4 @@
-"""The invited user's page: pending co-organizer invitations, accepted or declined there."""
+"""The invited user's page: pending co-organizer and team invitations, accepted or declined there."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
-from competition import invitations
+from competition import invitations, teams
 
 
 @login_required
@@ -15,7 +15,8 @@ from competition import invitations
 def pending(request):
     """The signed-in user's pending invitations."""
     return render(request, "registration/invitations.html",
-                  {"invitations": invitations.pending_for(request.user)})
+                  {"invitations": invitations.pending_for(request.user),
+                   "team_invitations": teams.pending_for(request.user)})
 
 
 @login_required
@@ -37,4 +38,5 @@ def pending_count(request) -> dict:
     """Context processor: how many invitations wait for the signed-in user (the navigation shows it)."""
     if not request.user.is_authenticated:
         return {}
-    return {"pending_invitations": invitations.pending_for(request.user).count()}
+    return {"pending_invitations": invitations.pending_for(request.user).count()
+            + teams.pending_for(request.user).count()}

@@ -7,7 +7,9 @@
   page never waits on the broker) with the queue depth and the connected workers;
 - ``POST .../submissions/<id>/cancel/`` and ``.../rerun/``: the API's transitions, then back to
   the page with a message. A RUNNING submission's worker kills the container at its next
-  heartbeat (the site answers 409).
+  heartbeat (the site answers 409);
+- ``POST .../phases/<id>/publish/``: publish a private phase's scores (:func:`competition.visibility.publish`),
+  then back to its leaderboard.
 
 Organizers only: 403 for other signed-in users, 404 when the competition is invisible.
 """
@@ -25,9 +27,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
 from competition import actions, monitoring
-from competition.models import Submission
+from competition.models import Phase, Submission
 from competition.serializers import score_json
 from competition.transitions import TransitionRefused
+from competition.visibility import publish
 from compute_worker.protocol import Status
 
 from .access import get_organized_competition, organized_competitions
@@ -81,7 +84,7 @@ def submissions(request, slug: str):
     wanted = _filters(request, phases)
     found = (
         Submission.objects.filter(phase__competition=competition)
-        .select_related("phase", "participant__user")
+        .select_related("phase", "participant__user", "team")
         .prefetch_related("phase__columns")
         .order_by("-created", "-pk")
     )
@@ -174,3 +177,18 @@ def cancel_submission(request, slug: str, submission_id: str):
 def rerun_submission(request, slug: str, submission_id: str):
     """Run a final submission again as a new attempt."""
     return _act(request, slug, submission_id, actions.rerun_submission, "sent again (a new attempt).", "rerun")
+
+
+@login_required
+@require_POST
+def publish_phase(request, slug: str, phase_id: str):
+    """Publish a private phase's scores now (recorded with who and when), then show its leaderboard."""
+    competition = get_organized_competition(request, slug)
+    phase = Phase.objects.filter(competition=competition, pk=int(phase_id)).first()
+    if phase is None:
+        raise Http404("No such phase.")
+    if publish(phase, request.user).results_published_at is None:
+        messages.info(request, f"The scores of {phase.name} were already public.")
+    else:
+        messages.success(request, f"The scores of {phase.name} are public now.")
+    return redirect(f"/competitions/{competition.slug}/leaderboard/?phase={phase.pk}")

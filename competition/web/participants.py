@@ -41,7 +41,7 @@ def register(request, slug: str):
 def manage(request, slug: str):
     """The organizers' list of registrations, pending first."""
     competition = get_organized_competition(request, slug)
-    registrations = competition.participants.select_related("user").order_by("status", "created")
+    registrations = competition.participants.select_related("user", "team").order_by("status", "created")
     wanted = request.GET.get("status", "")
     if wanted in STATUS_FILTERS:
         registrations = registrations.filter(status=wanted)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from competition.models import Participant, Phase, Submission
 from competition.serializers import submission_json
+from competition.teams import visible_scope
 from compute_worker.protocol import Status
 
 ACTIVE = {Status.RUNNING.value, Status.SCORING.value}
@@ -47,12 +48,12 @@ def submission_row(submission: Submission, *, organizer: bool) -> dict:
 
 
 def rows_for(participant: Participant | None, phase: Phase, *, organizer: bool) -> list[dict]:
-    """The rows of ``participant``'s submissions to ``phase``, newest first."""
+    """The rows of ``participant``'s (and their team's) submissions to ``phase``, newest first."""
     if participant is None:
         return []
     submissions = (
-        Submission.objects.filter(participant=participant, phase=phase)
-        .select_related("phase__competition", "participant__user")
+        Submission.objects.filter(visible_scope(participant), phase=phase)
+        .select_related("phase__competition", "participant__user", "team")
         .prefetch_related("phase__columns")
         .order_by("-created", "-pk")[:MAX_ROWS]
     )

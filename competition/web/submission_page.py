@@ -3,10 +3,12 @@
 ``GET /competitions/<slug>/submissions/<id>/`` shows the image (the reference as typed, the
 normalized one, the digest the worker ran, its labels as information), the worker, each
 step's timing, the exit codes, the resource charts (:mod:`competition.resource_charts`), the
-program's progress and metadata, the logs and the scores. Its live part is
+program's progress and metadata, the logs and the scores, each as the submissions API shows it
+to this viewer (hidden scores and the scoring log stay hidden, :mod:`competition.visibility`). Its live part is
 ``.../live/``, an HTML fragment ``static/js/submission_live.js`` polls with ``If-None-Match``:
 304 after one indexed query while nothing changed, before any authentication
-(:mod:`competition.changes`). Anyone else gets 404, whether or not the submission exists.
+(:mod:`competition.changes`). Team members see their team's submissions; anyone else gets 404,
+whether or not the submission exists.
 """
 
 from __future__ import annotations
@@ -20,9 +22,9 @@ from django.views.decorators.http import require_GET
 from competition.changes import not_modified, submission_etag, tagged
 from competition.models import Submission
 from competition.resource_charts import resource_charts
-from competition.serializers import declared_scores
+from competition.teams import visible_scope
 
-from .access import get_visible_competition
+from .access import get_visible_competition, registration_of
 from .competitions import _tab_context
 from .rows import submission_row
 
@@ -50,13 +52,17 @@ def _label_rows(labels: object) -> list[dict]:
 
 
 def _visible(request, slug: str, submission_id: str) -> tuple:
-    """The competition, the submission and whether the user organizes it; 404 unless owner or organizer."""
+    """The competition, the submission and whether the user organizes it; 404 unless it is theirs, their team's or
+    they organize the competition."""
     competition = get_visible_competition(request, slug)
-    submission = (Submission.objects.select_related("phase__competition", "participant__user")
-                  .prefetch_related("phase__columns").filter(pk=int(submission_id), phase__competition=competition)
-                  .first())
     organizer = competition.is_organizer(request.user)
-    if submission is None or not (organizer or submission.participant.user_id == request.user.pk):
+    found = (Submission.objects.select_related("phase__competition", "participant__user")
+             .prefetch_related("phase__columns").filter(pk=int(submission_id), phase__competition=competition))
+    if not organizer:
+        viewer = registration_of(competition, request.user)
+        found = found.filter(visible_scope(viewer)) if viewer else found.none()
+    submission = found.first()
+    if submission is None:
         raise Http404("No such submission.")
     return competition, submission, organizer
 
@@ -67,7 +73,7 @@ def _live_context(submission: Submission, organizer: bool) -> dict:
     metadata = submission.metadata if isinstance(submission.metadata, dict) else {}
     return {
         "submission": submission, "row": row, "show_logs": row["logs"] is not None,
-        "scores": declared_scores(submission), "metadata": sorted(metadata.items()),
+        "metadata": sorted(metadata.items()),
         "steps": [{"label": label, "seconds": timings[key]} for key, label in STEPS.items() if key in timings],
         "charts": resource_charts(submission.resources, submission.phase),
         "labels": _label_rows(submission.image_labels),

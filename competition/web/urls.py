@@ -3,7 +3,10 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, re_path
 
-from . import accounts, competitions, invitations, organizer, participants, phases, submission_page
+from . import accounts, competitions, invitations, organizer, participants, phases, results, submission_page, teams
+
+_SLUG = r"^competitions/(?P<slug>[-a-zA-Z0-9_]+)/"
+_SUBMISSION = _SLUG + r"submissions/(?P<submission_id>[0-9]{1,18})/"
 
 urlpatterns = [
     path("", competitions.home, name="home"),
@@ -16,6 +19,11 @@ urlpatterns = [
         invitations.answer,
         name="invitation_answer",
     ),
+    re_path(
+        r"^accounts/invitations/team/(?P<invitation_id>[0-9]{1,18})/(?P<action>accept|decline)/$",
+        teams.answer,
+        name="team_invitation_answer",
+    ),
     path("competitions/new/", competitions.create, name="competition_create"),
     path("competitions/<slug:slug>/", competitions.overview, name="competition_overview"),
     path("competitions/<slug:slug>/participate/", competitions.participate, name="competition_participate"),
@@ -23,16 +31,8 @@ urlpatterns = [
     path("competitions/<slug:slug>/leaderboard.csv", competitions.leaderboard_csv, name="competition_leaderboard_csv"),
     path("competitions/<slug:slug>/submissions/", organizer.submissions, name="competition_submissions"),
     path("competitions/<slug:slug>/submissions/broker/", organizer.broker, name="competition_submissions_broker"),
-    re_path(
-        r"^competitions/(?P<slug>[-a-zA-Z0-9_]+)/submissions/(?P<submission_id>[0-9]{1,18})/$",
-        submission_page.page,
-        name="submission_page",
-    ),
-    re_path(
-        r"^competitions/(?P<slug>[-a-zA-Z0-9_]+)/submissions/(?P<submission_id>[0-9]{1,18})/live/$",
-        submission_page.live,
-        name="submission_live",
-    ),
+    re_path(_SUBMISSION + "$", submission_page.page, name="submission_page"),
+    re_path(_SUBMISSION + r"live/$", submission_page.live, name="submission_live"),
     re_path(
         r"^competitions/(?P<slug>[-a-zA-Z0-9_]+)/submissions/(?P<submission_id>[0-9]{1,18})/cancel/$",
         organizer.cancel_submission,
@@ -43,6 +43,12 @@ urlpatterns = [
         organizer.rerun_submission,
         name="organizer_submission_rerun",
     ),
+    re_path(_SUBMISSION + r"results/$", results.page, name="submission_results"),
+    re_path(_SUBMISSION + r"results/document$", results.document, name="submission_results_document"),
+    re_path(_SLUG + r"phases/(?P<phase_id>[0-9]{1,18})/publish/$", organizer.publish_phase, name="phase_publish"),
+    path("competitions/<slug:slug>/team/form/", teams.form_team, name="team_form"),
+    path("competitions/<slug:slug>/team/invite/", teams.invite, name="team_invite"),
+    path("competitions/<slug:slug>/team/leave/", teams.leave, name="team_leave"),
     path("competitions/<slug:slug>/edit/", competitions.edit, name="competition_edit"),
     path("competitions/<slug:slug>/register/", participants.register, name="competition_register"),
     path("competitions/<slug:slug>/participants/", participants.manage, name="competition_participants"),

@@ -21,6 +21,7 @@ from .errors import ProtocolError
 from .messages import (
     INPUT_DATA_PATH,
     LOGS_PATH,
+    MAX_DETAILED_RESULTS_BYTES,
     MAX_REPORT_LOG_CHARS,
     MAX_SCORE_KEY_LENGTH,
     MAX_SCORE_KEYS,
@@ -52,8 +53,8 @@ from .states import (
 
 __all__ = [
     "ACTIVE_STATES", "DEFAULT_REGISTRY", "FAILURE_LABELS", "FINAL_STATES", "INPUT_DATA_PATH", "LOGS_PATH",
-    "MAX_REFERENCE_LENGTH",
-    "MAX_REPORT_LOG_CHARS", "MAX_SCORE_KEYS", "MAX_SCORE_KEY_LENGTH", "PREDICTIONS_PATH", "REFERENCE_DATA_PATH",
+    "MAX_DETAILED_RESULTS_BYTES", "MAX_REFERENCE_LENGTH", "MAX_REPORT_LOG_CHARS", "MAX_SCORE_KEYS",
+    "MAX_SCORE_KEY_LENGTH", "PREDICTIONS_PATH", "REFERENCE_DATA_PATH",
     "REPORTED_ACTIONS", "RESULT_PATH", "SCHEMA_VERSION", "STATUS_PATH", "TASK_NAME", "TRANSITIONS", "Action",
     "FailureReason", "ImageReference", "Limits", "LogReport", "ProtocolError", "ResultReport", "RunRequest",
     "Status", "StatusReport", "archive_member_problem", "link_target_problem", "next_status", "parse_reference",

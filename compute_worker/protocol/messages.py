@@ -37,6 +37,8 @@ MAX_SCORE_KEYS = 100
 MAX_SCORE_KEY_LENGTH = 64
 #: A log sent in a report is cut to this many characters (head and tail kept by the worker).
 MAX_REPORT_LOG_CHARS = 1_000_000
+#: The scorer's optional ``detailed_results.html``: at most this many bytes on disk, and characters in a report.
+MAX_DETAILED_RESULTS_BYTES = 1 << 20
 #: Integers of the reports fit the site's columns: an exit code a 32-bit signed int, a byte
 #: count a 63-bit one; an attempt is at most the thousandth (a request's own bound).
 INT32 = (-(2**31), 2**31 - 1)
@@ -270,6 +272,8 @@ class ResultReport:
     peak_memory_bytes: int | None = None
     participant_log: str = ""
     scoring_log: str = ""
+    #: The scorer's ``detailed_results.html`` (FINISHED only; at most :data:`MAX_DETAILED_RESULTS_BYTES`).
+    detailed_results: str = ""
     timings: dict[str, float] = field(default_factory=dict)
     attempt: int = 1
     cpu_seconds: float | None = None
@@ -302,6 +306,7 @@ class ResultReport:
         if status is Status.FAILED and reason is None:
             raise ProtocolError("A FAILED result needs a failure_reason.")
         scores = validate_scores(data.get("scores", {})) if status is Status.FINISHED else {}
+        detailed = text_value(data.get("detailed_results", ""), "detailed_results", MAX_DETAILED_RESULTS_BYTES)
         labels = data.get("image_labels", {}) or {}
         if not isinstance(labels, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in labels.items()
@@ -323,6 +328,7 @@ class ResultReport:
                                         lambda v: integer(v, "peak_memory_bytes", BYTES)),
             participant_log=text_value(data.get("participant_log", ""), "participant_log", MAX_REPORT_LOG_CHARS),
             scoring_log=text_value(data.get("scoring_log", ""), "scoring_log", MAX_REPORT_LOG_CHARS),
+            detailed_results=detailed if status is Status.FINISHED else "",
             timings={str(k)[:64]: finite(v, f"timings.{k}") for k, v in list(timings.items())[:50]},
             attempt=integer(data.get("attempt", 1), "attempt", ATTEMPTS),
             **_run_facts(data),

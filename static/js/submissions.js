@@ -4,10 +4,12 @@
  * data-list-url) every 3 seconds (the browser revalidates with the ETag: 304 while nothing
  * changed) and redraws the rows that changed: the id linking to the submission's page
  * (data-page-url), status badge, a progress bar while RUNNING or SCORING (the program's own
- * progress when it reports one, else the elapsed time over the limit), the failure reason when FAILED, the scores
- * when FINISHED, logs (when allowed) in a collapsible block, and a cancel button when can_cancel
- * (POST /api/submissions/<id>/cancel/). The DOM is built with textContent only: logs, images and
- * messages are hostile text.
+ * progress when it reports one, else the elapsed time over the limit), the failure reason when
+ * FAILED, the scores when FINISHED (or "Scores private" while the phase's scores are hidden, and a
+ * link to the detailed results when there are some to read), logs (when allowed) in a collapsible
+ * block, a "Mark final" toggle when can_mark_final (POST /api/submissions/<id>/final/) and a cancel
+ * button when can_cancel (POST /api/submissions/<id>/cancel/). The DOM is built with textContent
+ * only: logs, images and messages are hostile text.
  */
 (function () {
   "use strict";
@@ -82,6 +84,7 @@
     } else {
       idCell.textContent = String(row.id);
     }
+    if (row.team) idCell.appendChild(el("div", "small", "by " + row.participant));
     tr.appendChild(idCell);
 
     var created = el("td", "text-nowrap");
@@ -110,6 +113,10 @@
         failure.appendChild(el("span", "failure-message", row.failure_message));
       }
       result.appendChild(failure);
+    } else if (status === "FINISHED" && row.scores_hidden) {
+      var hidden = el("div", "small text-body-secondary", "Scores private.");
+      hidden.dataset.role = "scores-hidden";
+      result.appendChild(hidden);
     } else if (status === "FINISHED") {
       var list = el("dl", "scores mb-0");
       (Array.isArray(row.scores) ? row.scores : []).forEach(function (score) {
@@ -120,6 +127,12 @@
         list.appendChild(item);
       });
       result.appendChild(list);
+      if (row.detailed_results_url) {
+        var link = el("a", "small", "Detailed results");
+        link.href = String(row.detailed_results_url);
+        link.dataset.role = "detailed-results";
+        result.appendChild(link);
+      }
     } else if (row.status_message) {
       result.appendChild(el("div", "small text-body-secondary", row.status_message));
     }
@@ -128,7 +141,21 @@
     if (logs.scoring != null) result.appendChild(logBlock("Scoring log", logs.scoring, openBlocks, row.id));
     tr.appendChild(result);
 
-    var actions = el("td", "text-end");
+    var actions = el("td", "text-end text-nowrap");
+    if (row.can_mark_final) {
+      var final = el("button", "btn btn-sm " + (row.final ? "btn-success" : "btn-outline-success"),
+        row.final ? "Final \u2713" : "Mark final");
+      final.type = "button";
+      final.dataset.action = "final";
+      final.dataset.id = String(row.id);
+      final.dataset.final = row.final ? "true" : "false";
+      final.setAttribute("aria-pressed", row.final ? "true" : "false");
+      actions.appendChild(final);
+    } else if (row.final) {
+      var badge = el("span", "badge text-bg-success", "Final");
+      badge.dataset.role = "final";
+      actions.appendChild(badge);
+    }
     if (row.can_cancel) {
       var cancel = el("button", "btn btn-outline-danger btn-sm", "Cancel");
       cancel.type = "button";
@@ -147,6 +174,7 @@
     this.listUrl = root.dataset.listUrl;
     this.cancelUrl = root.dataset.cancelUrl;
     this.pageUrl = root.dataset.pageUrl;
+    this.finalUrl = root.dataset.finalUrl;
     this.phase = root.dataset.phase;
     this.signatures = {};
     this.timer = null;
@@ -193,8 +221,11 @@
     this.signatures = signatures;
   };
 
-  SubmissionsTable.prototype.showError = function (message) {
+  // source "poll": a polling problem, cleared by the next good poll; otherwise an action's refusal,
+  // which stays until the next action.
+  SubmissionsTable.prototype.showError = function (message, source) {
     if (!this.errorBox) return;
+    this.errorSource = message ? source || "action" : null;
     this.errorBox.textContent = message || "";
     this.errorBox.classList.toggle("d-none", !message);
   };
@@ -211,10 +242,10 @@
       .then(function (data) {
         var rows = Array.isArray(data) ? data : (data && (data.submissions || data.results)) || [];
         self.render(rows);
-        self.showError("");
+        if (self.errorSource === "poll") self.showError("");
       })
       .catch(function (error) {
-        self.showError("Live updates paused (" + error.message + "); retrying.");
+        self.showError("Live updates paused (" + error.message + "); retrying.", "poll");
       })
       .then(function () {
         self.inFlight = false;
@@ -222,12 +253,24 @@
   };
 
   SubmissionsTable.prototype.cancel = function (id, button) {
-    var self = this;
     if (!window.confirm("Cancel submission #" + id + "?")) return;
+    this.send(this.cancelUrl, id, button, null, "cancel");
+  };
+
+  SubmissionsTable.prototype.markFinal = function (id, button) {
+    this.send(this.finalUrl, id, button, { final: button.dataset.final !== "true" }, "change the final mark");
+  };
+
+  SubmissionsTable.prototype.send = function (urlTemplate, id, button, body, what) {
+    var self = this;
     button.disabled = true;
-    fetch(this.cancelUrl.replace("{id}", encodeURIComponent(id)), {
+    self.showError("");
+    var headers = { "X-CSRFToken": csrfToken(), Accept: "application/json" };
+    if (body) headers["Content-Type"] = "application/json";
+    fetch(urlTemplate.replace("{id}", encodeURIComponent(id)), {
       method: "POST",
-      headers: { "X-CSRFToken": csrfToken(), Accept: "application/json" },
+      headers: headers,
+      body: body ? JSON.stringify(body) : undefined,
       credentials: "same-origin",
     })
       .then(function (response) {
@@ -238,11 +281,11 @@
             return {};
           })
           .then(function (payload) {
-            self.showError((payload && payload.error) || "Could not cancel (HTTP " + response.status + ").");
+            self.showError((payload && payload.error) || "Could not " + what + " (HTTP " + response.status + ").");
           });
       })
       .catch(function () {
-        self.showError("Could not cancel: the site could not be reached.");
+        self.showError("Could not " + what + ": the site could not be reached.");
       })
       .then(function () {
         button.disabled = false;
@@ -255,6 +298,8 @@
     this.body.addEventListener("click", function (event) {
       var button = event.target.closest("button[data-action=cancel]");
       if (button) self.cancel(button.dataset.id, button);
+      var final = event.target.closest("button[data-action=final]");
+      if (final) self.markFinal(final.dataset.id, final);
     });
     document.addEventListener("evalbox:submitted", function (event) {
       var phase = event.detail && event.detail.phase;

@@ -33,7 +33,7 @@ echo wrong > /mnt/out/predictions.txt
     ("printf '%s' \"$(seq 1 10000 | awk 'BEGIN{printf \"{\"} {printf \"%s\\\"k%d\\\": 1\", (NR>1?\",\":\"\"), $1}"
      " END{printf \"}\"}')\"", "Scores have 10000 keys; at most 100 are allowed"),
     ("awk 'BEGIN{for(i=0;i<10000;i++) printf \"[\"}'", "not valid JSON"),
-    ("head -c 50000000 /dev/zero | tr '\\0' '1'", "The scoring program wrote more than 2 MB"),
+    ("head -c 50000000 /dev/zero | tr '\\0' '1'", "The scoring program wrote more than 3 MB"),
 ], ids=["nan", "infinity", "minus-infinity", "overflow", "nested", "list", "string", "10000-keys", "deep-nesting",
         "50-mb"])
 def test_malformed_scores_are_scoring_errors(battery: Battery, script: str, message: str) -> None:

@@ -68,7 +68,8 @@ def test_non_ascii_usernames_are_refused(client, make_user):
 
 def _save_admins(client, slug: str, admins: str):
     data = {"title": slug.title(), "slug": slug, "description": "", "published": "on", "admins": admins,
-            "queue_name": "compute-worker", "allowed_registries": "", "auto_approve_participants": "on"}
+            "queue_name": "compute-worker", "allowed_registries": "", "auto_approve_participants": "on",
+            "max_team_size": "1"}
     return client.post(reverse("competition_create"), data, follow=True)
 
 
@@ -112,7 +113,7 @@ def test_an_invited_user_accepts_or_declines(organizer_client, organizer, make_u
     assert re.search(r"<textarea name=\"admins\"[^>]*>\s*ada</textarea>", edit)
     organizer_client.post(reverse("competition_edit", args=["one"]), {
         "title": "One", "description": "", "published": "on", "admins": "", "queue_name": "compute-worker",
-        "allowed_registries": "", "auto_approve_participants": "on"})
+        "allowed_registries": "", "auto_approve_participants": "on", "max_team_size": "1"})
     assert not competition.is_organizer(ada)
 
 

@@ -66,7 +66,7 @@ def test_csv_of_an_invisible_competition_or_without_phase(client, make_competiti
 
 
 def test_chart_draws_best_so_far_per_top_participant(client, competition, board):
-    chart = charts.score_chart(leaderboard(board))
+    chart = charts.score_chart(leaderboard(board, organizer=False))
     assert [s.participant for s in chart.series] == ["pat", '=HYPERLINK("x")', "-dash"]
     pat = chart.series[0]
     assert [p["title"].split(" at ")[0] for p in pat.points] == ["pat: 0.500", "pat: 0.800"]  # 0.4 is no step
@@ -91,14 +91,14 @@ def test_chart_keeps_the_top_five_and_lower_is_better(competition, phase, make_u
         for minutes, value in ((0, 0.9), (10, 0.2 + index / 100), (20, 0.95)):
             make_submission(phase, who, status="FINISHED", rank_score=value,
                             finished_at=now + timedelta(minutes=minutes))
-    chart = charts.score_chart(leaderboard(phase))
+    chart = charts.score_chart(leaderboard(phase, organizer=False))
     assert [s.participant for s in chart.series] == ["u0", "u1", "u2", "u3", "u4"]
     assert [len(s.points) for s in chart.series] == [2] * 5  # 0.95 later is worse: no step
     assert chart.series[0].best == "0.200"
 
 
 def test_no_chart_without_finished_submissions(client, competition, phase):
-    assert charts.score_chart(leaderboard(phase)) is None
+    assert charts.score_chart(leaderboard(phase, organizer=False)) is None
     page = client.get(f"/competitions/{competition.slug}/leaderboard/").content.decode()
     assert 'data-role="score-chart"' not in page
 

@@ -30,7 +30,7 @@ def gpu_queue(make_competition, make_user):
 
 def _edit(client, competition, queue: str):
     data = {"title": competition.title, "description": "", "published": "on", "admins": "",
-            "queue_name": queue, "allowed_registries": "", "auto_approve_participants": "on"}
+            "queue_name": queue, "allowed_registries": "", "auto_approve_participants": "on", "max_team_size": "1"}
     return client.post(reverse("competition_edit", args=[competition.slug]), data)
 
 

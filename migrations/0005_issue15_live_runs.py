@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('competition', '0003_issue19_accounts'),
+        ('competition', '0004_issue17_integrity'),
     ]
 
     operations = [
