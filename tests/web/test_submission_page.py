@@ -110,3 +110,17 @@ def test_a_running_submission_s_bar_shows_the_program_s_progress(player_client, 
     assert "42 % · epoch 3/10" in html
     row = player_client.get(reverse("competition_participate", args=[competition.slug])).content.decode()
     assert '<progress class="elapsed" max="100" value="42"' in row and "42 % · epoch 3/10" in row
+
+
+def test_a_private_phase_s_scores_and_scoring_log_stay_hidden_on_the_page(player_client, organizer, finished,
+                                                                         competition):
+    competition.participants_see_logs = True
+    competition.save()
+    finished.phase.leaderboard_visibility = "until_published"
+    finished.phase.save()
+    html = page_of(player_client, finished).content.decode()
+    assert "are private until the organizers publish them" in html
+    assert "0.875" not in html and "scored\n" not in html and "(hidden while the scores are)" in html
+    assert "training..." in html  # the participant's own log is still theirs to read
+    seen_by_organizer = page_of(signed_in(organizer), finished).content.decode()
+    assert "<dt>Accuracy</dt><dd>0.875</dd>" in seen_by_organizer and "scored\n" in seen_by_organizer
