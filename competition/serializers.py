@@ -58,8 +58,12 @@ def submission_json(submission: Submission, *, organizer: bool) -> dict[str, Any
 
     While the phase's scores are private to a participant, ``scores`` is empty, ``scores_hidden``
     true and ``scores_message`` says until when; no scoring log and no detailed results either.
+
+    What the program wrote (logs, progress message, metadata) only for organizers or when the
+    competition allows participants to read their logs: it can carry anything the program read.
     """
     phase = submission.phase
+    show_logs = organizer or phase.competition.participants_see_logs
     scores_shown = can_see_scores(phase, organizer=organizer)
     results_url = (reverse("submission_results", args=[phase.competition.slug, submission.pk])
                    if can_see_detailed_results(submission, organizer=organizer) else None)
@@ -80,6 +84,8 @@ def submission_json(submission: Submission, *, organizer: bool) -> dict[str, Any
         "finished_at": iso_time(submission.finished_at),
         "elapsed_s": submission.elapsed_s,
         "time_limit_s": phase.time_limit_s,
+        "progress": submission.progress,
+        "progress_message": submission.progress_message if show_logs else None,
         "status_message": submission.status_message,
         "failure_reason": submission.failure_reason or None,
         "failure_label": submission.failure_label or None,
@@ -94,5 +100,6 @@ def submission_json(submission: Submission, *, organizer: bool) -> dict[str, Any
         "final": submission.final_choice,
         "can_mark_final": choice_open(phase) and submission.status not in (Status.FAILED, Status.CANCELLED),
         "logs": _logs(submission, organizer=organizer, scores_shown=scores_shown),
+        "metadata": submission.metadata if show_logs else None,
         "can_cancel": not submission.is_final,
     }

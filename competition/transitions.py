@@ -28,8 +28,10 @@ from compute_worker.protocol import (
 )
 
 from .auth import token_matches
+from .live_logs import record_log
 from .models import Submission
 from .registry.pinning import pin_from_run
+from .run_reports import record_result, record_running
 
 
 class TransitionRefused(Exception):
@@ -46,9 +48,10 @@ _ENTERED_FIELD = {Status.QUEUED: "queued_at", Status.RUNNING: "started_at", Stat
 
 #: What a new attempt clears (rerun).
 _ATTEMPT_TEXTS = ("status_message", "failure_reason", "failure_message", "image_digest", "participant_log",
-                  "scoring_log", "detailed_results")
+                  "scoring_log", "detailed_results", "worker", "progress_message")
 _ATTEMPT_NULLS = ("queued_at", "started_at", "scoring_at", "finished_at", "last_heartbeat", "exit_code",
-                  "duration_s", "peak_memory_bytes", "rank_score")
+                  "duration_s", "peak_memory_bytes", "rank_score", "progress", "cpu_seconds", "scoring_exit_code")
+_ATTEMPT_OBJECTS = ("scores", "timings", "image_labels", "metadata", "resources", "log_cursors")
 
 
 _VERBS = {Action.QUEUE: "be queued", Action.START: "start running", Action.SCORE: "start scoring",
@@ -98,8 +101,10 @@ def mark_queued(submission: Submission) -> None:
 
 def apply_status(submission: Submission, report: StatusReport) -> None:
     """A worker entered RUNNING or SCORING, or (same status again) sent a heartbeat."""
-    if submission.status_enum is not report.status:  # else a heartbeat (reports are never final)
+    entered = submission.status_enum is not report.status  # else a heartbeat (reports are never final)
+    if entered:
         _move(submission, REPORTED_ACTIONS[report.status])
+    record_running(submission, report, entered=entered)
     submission.last_heartbeat = timezone.now()
     submission.elapsed_s = report.elapsed_s
     submission.status_message = report.message
@@ -107,12 +112,12 @@ def apply_status(submission: Submission, report: StatusReport) -> None:
 
 
 def apply_logs(submission: Submission, report: LogReport) -> None:
-    """Store the latest logs of a running container (refused once the submission is final)."""
+    """Add a live chunk to a running container's log, or store its final log (refused once final)."""
     if submission.is_final:
         raise TransitionRefused(f"The submission is already {submission.status}.")
-    setattr(submission, f"{report.stream}_log", report.text)
+    field = record_log(submission, report)
     submission.last_heartbeat = timezone.now()
-    submission.save(update_fields=[f"{report.stream}_log", "last_heartbeat"])
+    submission.save(update_fields=[field, "log_cursors", "last_heartbeat"])
 
 
 def apply_result(submission: Submission, report: ResultReport) -> None:
@@ -136,6 +141,7 @@ def apply_result(submission: Submission, report: ResultReport) -> None:
     submission.participant_log = report.participant_log or submission.participant_log
     submission.scoring_log = report.scoring_log or submission.scoring_log
     submission.timings = report.timings
+    record_result(submission, report)
     if report.status is Status.FAILED:
         fail(submission, report.failure_reason or FailureReason.WORKER_ERROR, report.failure_message)
         return
@@ -185,7 +191,8 @@ def rerun(submission: Submission) -> None:
         setattr(submission, name, "")
     for name in _ATTEMPT_NULLS:
         setattr(submission, name, None)
-    submission.scores, submission.timings, submission.image_labels = {}, {}, {}
+    for name in _ATTEMPT_OBJECTS:
+        setattr(submission, name, {})
     submission.elapsed_s = 0.0
     submission.dispatch_attempts = 0
     submission.dispatched_at = timezone.now()  # the sweep leaves it to the dispatch after commit

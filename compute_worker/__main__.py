@@ -1,7 +1,8 @@
 """``python -m compute_worker --check`` and ``... sandbox-command`` (also the ``compute_worker`` console script).
 
 ``--check`` prints whether the Docker engine is reachable (and its version), whether a GPU
-runtime is present, the container runtimes, and the effective configuration (no secrets);
+runtime is present (and, with GPUs configured, NVML's binding for the GPU metrics), the
+container runtimes, and the effective configuration (no secrets);
 it exits non-zero with a clear message when something required is missing.
 ``sandbox-command`` prints the ``docker run`` line of the sandbox (:mod:`.sandbox_command`).
 """
@@ -9,6 +10,7 @@ it exits non-zero with a clear message when something required is missing.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import sys
 from typing import Any
@@ -49,6 +51,9 @@ def check(out: Any = sys.stdout) -> int:
     print(f"gpu runtime: {'present (nvidia)' if has_gpu_runtime else 'absent'}", file=out)
     if config.gpus and info and not has_gpu_runtime:
         problems.append(f"EVALBOX_GPUS={','.join(config.gpus)} but the Docker engine has no NVIDIA runtime.")
+    if config.gpus:
+        nvml = importlib.util.find_spec("pynvml") is not None
+        print(f"gpu metrics: {'NVML binding present' if nvml else 'off (pip install nvidia-ml-py)'}", file=out)
     print("configuration:", file=out)
     print(json.dumps(config.describe(), indent=2, default=list), file=out)
     for problem in problems:

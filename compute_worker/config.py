@@ -104,6 +104,7 @@ class WorkerConfig:
     max_image_mb: int = 20480
     worker_id: str = field(default_factory=socket.gethostname)
     heartbeat_s: float = 5.0
+    log_flush_s: float = 2.0
     report_retry_s: float = 120.0
     report_retries: int = 8
     archive_max_mb: int = 20480
@@ -126,8 +127,9 @@ class WorkerConfig:
         ``EVALBOX_PULL_POLICY`` (always|if-not-present|never), ``EVALBOX_ALLOWED_REGISTRIES``
         (comma list, empty = any), ``EVALBOX_SANDBOX_UID`` (uid:gid), ``EVALBOX_RUNTIME``
         (runc|runsc), ``EVALBOX_MAX_IMAGE_MB``, ``EVALBOX_WORKER_ID`` (hostname),
-        ``EVALBOX_HEARTBEAT_S``, ``EVALBOX_REPORT_RETRY_S`` (total backoff budget),
-        ``EVALBOX_REPORT_RETRIES``, ``EVALBOX_ARCHIVE_MAX_MB``, ``EVALBOX_ARCHIVE_MAX_FILES``,
+        ``EVALBOX_HEARTBEAT_S``, ``EVALBOX_LOG_FLUSH_S`` (live log chunks),
+        ``EVALBOX_REPORT_RETRY_S`` (total backoff budget), ``EVALBOX_REPORT_RETRIES``,
+        ``EVALBOX_ARCHIVE_MAX_MB``, ``EVALBOX_ARCHIVE_MAX_FILES``,
         ``EVALBOX_SLOT_DIR`` (GPU slot lock files), ``EVALBOX_PULL_TIMEOUT_S`` (a pull's own time limit),
         ``EVALBOX_IMAGE_CACHE_DIR``, ``EVALBOX_IMAGE_CACHE_MB`` (budget of pulled images),
         ``EVALBOX_REGISTRY_AUTH_FILE`` (docker-config JSON with credentials of other registries),
@@ -163,6 +165,7 @@ class WorkerConfig:
             max_image_mb=_int(env, "EVALBOX_MAX_IMAGE_MB", 20480, 1, 2**31),
             worker_id=worker_id,
             heartbeat_s=_float(env, "EVALBOX_HEARTBEAT_S", 5.0, 0.1, 3600),
+            log_flush_s=_float(env, "EVALBOX_LOG_FLUSH_S", 2.0, 0.1, 3600),
             report_retry_s=_float(env, "EVALBOX_REPORT_RETRY_S", 120.0, 0, 86400),
             report_retries=_int(env, "EVALBOX_REPORT_RETRIES", 8, 0, 100),
             archive_max_mb=_int(env, "EVALBOX_ARCHIVE_MAX_MB", 20480, 1, 2**31),

@@ -1,7 +1,9 @@
 """A container's log, kept within a cap: followed while it runs, completed after it stopped.
 
-:class:`CappedLog` keeps the head and the tail of a stream in bounded memory;
-:func:`follow_logs` feeds it from a running container and :func:`final_log` makes up for what
+:class:`CappedLog` keeps the head and the tail of a stream in bounded memory (and hands out
+what is new since an offset, for live chunks); :func:`output_frames` reads Docker's log
+endpoint with each frame's stream (stdout or stderr); :func:`follow_output` feeds a running
+container's frames to a :class:`ProgramOutput` and :func:`final_output` makes up for what
 Docker's follow stream can miss at the end.
 """
 
@@ -9,101 +11,110 @@ from __future__ import annotations
 
 import collections
 import logging
-import threading
+import struct
+from collections.abc import Iterator
 from typing import Any
 
 import docker.errors
 import requests
 
+from .capped_log import CappedLog
+from .program_output import ProgramOutput
+
+__all__ = ["CappedLog", "STDERR", "STDOUT", "final_output", "follow_output", "output_frames"]
+
 logger = logging.getLogger(__name__)
 
-
-class CappedLog:
-    """Keeps the first and last ``cap // 2`` bytes of a stream; memory never exceeds ``cap``."""
-
-    def __init__(self, cap_bytes: int) -> None:
-        self.head_cap = cap_bytes // 2
-        self.tail_cap = cap_bytes - self.head_cap
-        self.head = bytearray()
-        self.tail: collections.deque[bytes] = collections.deque()
-        self.tail_size = 0
-        self.total = 0
-        self._lock = threading.Lock()
-
-    def write(self, chunk: bytes) -> None:
-        """Append a chunk."""
-        with self._lock:
-            self.total += len(chunk)
-            room = self.head_cap - len(self.head)
-            if room > 0:
-                self.head += chunk[:room]
-                chunk = chunk[room:]
-            if not chunk:
-                return
-            if len(chunk) > self.tail_cap:
-                chunk = chunk[-self.tail_cap:]
-            self.tail.append(chunk)
-            self.tail_size += len(chunk)
-            while self.tail_size > self.tail_cap:
-                first = self.tail.popleft()
-                excess = self.tail_size - self.tail_cap
-                if len(first) > excess:
-                    self.tail.appendleft(first[excess:])
-                    self.tail_size -= excess
-                else:
-                    self.tail_size -= len(first)
-
-    @property
-    def truncated(self) -> bool:
-        """Whether bytes were dropped."""
-        return self.total > len(self.head) + self.tail_size
-
-    def text(self) -> str:
-        """The kept log as text, with a marker where bytes were dropped."""
-        with self._lock:
-            tail = b"".join(self.tail)
-            omitted = self.total - len(self.head) - len(tail)
-            head = bytes(self.head)
-        if omitted > 0:
-            marker = f"\n[... {omitted} bytes of log omitted by evalbox ...]\n".encode()
-            data = head + marker + tail
-        else:
-            data = head + tail
-        return data.decode("utf-8", "replace").replace("\x00", "\ufffd")
+#: The stream numbers of Docker's multiplexed log frames.
+STDOUT, STDERR = 1, 2
+_FRAME_HEADER = struct.Struct(">BxxxL")
+#: At most this much is read from the log stream at once.
+READ_SIZE = 1 << 16
 
 
-def follow_logs(container: Any, log: CappedLog) -> None:
-    """Write the running container's log stream into ``log`` until the stream ends."""
+def output_frames(container: Any, *, follow: bool, tail: int | str = "all") -> Iterator[tuple[int, bytes]]:
+    """The container's output from Docker's log endpoint as ``(stream, bytes)`` pieces.
+
+    The SDK's ``logs()`` merges stdout and stderr; the endpoint itself tags every frame
+    (non-TTY containers), which is what tells a program's ``{"evalbox": ...}`` lines on stdout
+    apart. The request goes through the SDK's own HTTP session (``container.client.api``);
+    what arrives is read as it comes (``read1``), and consecutive frames of one stream are
+    handed over together.
+    """
+    api = container.client.api
+    url = f"{api.base_url}/v{api.api_version}/containers/{container.id}/logs"
+    params = {"stdout": 1, "stderr": 1, "follow": int(follow), "tail": tail}
+    response = api.get(url, params=params, stream=True, timeout=None if follow else 60)
     try:
-        for chunk in container.logs(stream=True, follow=True, stdout=True, stderr=True):
-            log.write(chunk)
+        if response.status_code != 200:
+            raise docker.errors.APIError(f"logs: HTTP {response.status_code}", response=response)
+        buffer = bytearray()
+        while data := response.raw.read1(READ_SIZE):
+            buffer += data
+            yield from _frames(buffer)
+    finally:
+        response.close()
+
+
+def _frames(buffer: bytearray) -> Iterator[tuple[int, bytes]]:
+    """The complete frames at the start of ``buffer``, removed from it, same-stream neighbours joined."""
+    position, pieces, current = 0, [], None
+    while len(buffer) - position >= _FRAME_HEADER.size:
+        stream, length = _FRAME_HEADER.unpack_from(buffer, position)
+        if len(buffer) - position - _FRAME_HEADER.size < length:
+            break
+        start = position + _FRAME_HEADER.size
+        if stream != current and pieces:
+            yield current, b"".join(pieces)
+            pieces = []
+        current = stream
+        pieces.append(bytes(buffer[start:start + length]))
+        position = start + length
+    if pieces:
+        yield current, b"".join(pieces)
+    del buffer[:position]
+
+
+def _feed(output: ProgramOutput, frames: Iterator[tuple[int, bytes]]) -> None:
+    for stream, data in frames:
+        output.feed(data, stdout=stream == STDOUT)
+
+
+def follow_output(container: Any, output: ProgramOutput) -> None:
+    """Feed the running container's output to ``output`` until the stream ends."""
+    try:
+        _feed(output, output_frames(container, follow=True))
     except (docker.errors.APIError, requests.RequestException, OSError, ValueError) as exc:
         logger.debug("log stream ended: %s", exc)
 
 
-def final_log(container: Any, followed: CappedLog, cap: int) -> CappedLog:
-    """The more complete of the followed stream and a fresh read of the stopped container's log.
+def final_output(container: Any, followed: ProgramOutput, cap: int) -> ProgramOutput:
+    """The more complete of the followed stream and a fresh read of the stopped container's output.
 
     Docker can close a follow stream of a container that just exited before sending its last
     lines; a fresh read after the exit has them. Docker keeps at most
     :data:`sandbox.DOCKER_LOG_MAX_SIZE` on disk, so for a log flood the followed stream
-    (which saw every byte) is the one kept.
+    (which saw every byte) keeps the head, and the fresh read gives the end.
     """
-    fresh = CappedLog(cap)
+    followed.finish()
+    fresh = ProgramOutput(cap)
     # After a flood only the end is missing: ask Docker for the last lines instead of re-reading
     # its whole log file (up to 20 MB, seconds of work for the engine) just to keep the tail.
-    tail: int | str = max(1000, cap) if followed.truncated else "all"
+    tail: int | str = max(1000, cap) if followed.log.truncated else "all"
     try:
-        for chunk in container.logs(stream=True, follow=False, stdout=True, stderr=True, tail=tail):
-            fresh.write(chunk)
+        _feed(fresh, output_frames(container, follow=False, tail=tail))
     except (docker.errors.APIError, requests.RequestException, OSError, ValueError):
         return followed
-    if fresh.total >= followed.total:
+    fresh.finish()
+    if fresh.raw_total >= followed.raw_total:
         return fresh
     # Docker rotated the log: the follow stream has the true head, the fresh read the true end.
-    merged = CappedLog(cap)
-    merged.head = followed.head
-    merged.tail = fresh.tail if fresh.tail_size or not fresh.head else collections.deque([bytes(fresh.head)])
-    merged.tail_size = sum(len(chunk) for chunk in merged.tail)
-    merged.total = followed.total
+    merged = ProgramOutput(cap)
+    merged.log.head = followed.log.head
+    merged.log.tail = (fresh.log.tail if fresh.log.tail_size or not fresh.log.head
+                       else collections.deque([bytes(fresh.log.head)]))
+    merged.log.tail_size = sum(len(chunk) for chunk in merged.log.tail)
+    merged.log.total = followed.log.total
+    merged.raw_total = followed.raw_total
+    merged.program = followed.program.updated_by(fresh.program)
     return merged

@@ -43,10 +43,14 @@ def reap_leftovers(config: WorkerConfig, submission_id: int, client: docker.Dock
 class Engine:
     """Docker for one submission; every problem is raised as a :class:`Failure`."""
 
-    def __init__(self, request: protocol.RunRequest, config: WorkerConfig,
+    def __init__(self, config: WorkerConfig, limits: protocol.Limits, submission_id: int,
+                 allowed_registries: tuple[str, ...] = (), scoring_image_keep_until: float = 0.0,
                  client: docker.DockerClient | None = None) -> None:
-        self.request = request
         self.config = config
+        self.limits = limits
+        self.submission_id = submission_id
+        self.allowed_registries = allowed_registries
+        self.scoring_image_keep_until = scoring_image_keep_until
         self._client = client
         self._leases = contextlib.ExitStack()  # images in use until the job ends
         self._architecture = ""
@@ -78,11 +82,11 @@ class Engine:
         config = self.config
         return images.ImagePolicy(
             pull_policy=config.pull_policy, worker_registries=config.allowed_registries,
-            request_registries=self.request.allowed_registries if participant else (),
+            request_registries=self.allowed_registries if participant else (),
             max_image_mb=config.max_image_mb, pull_timeout_s=config.pull_timeout_s,
             architecture=self.architecture() if config.pull_policy != "never" else "",
             role="participant" if participant else "scoring",
-            keep_until=0.0 if participant else self.request.scoring_image_keep_until,
+            keep_until=0.0 if participant else self.scoring_image_keep_until,
             progress_every_s=config.heartbeat_s)
 
     def resolve(self, reference: str, *, participant: bool, token: protocol.PullToken | None = None,
@@ -109,11 +113,11 @@ class Engine:
 
     def reap_previous(self) -> None:
         """Remove containers a previous attempt of this submission left on this worker."""
-        reap_leftovers(self.config, self.request.submission_id, self.client())
+        reap_leftovers(self.config, self.submission_id, self.client())
 
     def hold_gpus(self, stack: contextlib.ExitStack) -> list[str]:
         """The GPU ids of the phase, held until ``stack`` closes (``[]`` for a phase without GPUs)."""
-        count = self.request.limits.gpus
+        count = self.limits.gpus
         runtime_present = count > 0 and gpu.gpu_runtime_present(self.client().info())
         try:
             return stack.enter_context(gpu.gpu_slot(count, self.config.gpus, self.config.slot_dir,
@@ -121,10 +125,11 @@ class Engine:
         except gpu.GpuUnavailable as exc:
             raise Failure(FailureReason.GPU_UNAVAILABLE, str(exc)) from exc
 
-    def run(self, kwargs: dict, *, heartbeat: runner.Heartbeat, cap: runner.OutputCap) -> runner.RunOutcome:
+    def run(self, kwargs: dict, *, watch: runner.Watch, cap: runner.OutputCap,
+            gpu_ids: tuple[str, ...] = ()) -> runner.RunOutcome:
         """Run one sandboxed container under the phase's time and log limits, its output watched by ``cap``."""
-        limits = self.request.limits
+        limits = self.limits
         return runner.run_container(
             self.client(), kwargs, time_limit_s=limits.time_limit_s, log_max_bytes=limits.log_max_kb * 1024,
-            heartbeat=heartbeat, heartbeat_s=self.config.heartbeat_s, output_dir=cap.directory,
-            output_max_bytes=cap.max_bytes, output_max_entries=cap.max_entries)
+            watch=watch, output_dir=cap.directory, output_max_bytes=cap.max_bytes,
+            output_max_entries=cap.max_entries, gpu_ids=gpu_ids)

@@ -42,10 +42,15 @@ class JobRecord:
         finally:
             self.timings[step] = round(self.timings.get(step, 0.0) + time.monotonic() - start, 4)
 
-    def report_fields(self, attempt: int) -> dict[str, Any]:
+    def report_fields(self, attempt: int, worker: str) -> dict[str, Any]:
         """The :class:`protocol.ResultReport` fields that describe the image and the runs."""
         participant, scoring = self.participant, self.scoring
         return {
+            "worker": worker,
+            "scoring_exit_code": scoring.exit_code if scoring else None,
+            "cpu_seconds": participant.cpu_seconds if participant else None,
+            "metadata": participant.program.snapshot()[2] if participant else {},
+            "resources": participant.resources if participant else {},
             "image_digest": self.image_digest,
             "image_labels": self.image_labels,
             "exit_code": participant.exit_code if participant else None,

@@ -12,9 +12,11 @@ from pathlib import Path
 
 from . import protocol
 from .config import WorkerConfig
+from .followers import LiveRun
 from .job_record import JobRecord
+from .live_reports import Watcher, running_report
 from .protocol import ResultReport, Status, StatusReport
-from .runner import Heartbeat, RunOutcome
+from .runner import RunOutcome, Watch
 from .site_client import SiteClient, SiteError, SubmissionGone
 
 logger = logging.getLogger(__name__)
@@ -29,6 +31,7 @@ class Reporter:
     def __init__(self, request: protocol.RunRequest, config: WorkerConfig, site: SiteClient,
                  record: JobRecord) -> None:
         self.request = request
+        self.config = config
         self.site = site
         self.record = record
         self.max_download_bytes = config.archive_max_mb * (1 << 20)
@@ -45,18 +48,18 @@ class Reporter:
         with self.record.timed("reports"):
             self.site.status(StatusReport(status=status, message=message,
                                           elapsed_s=round(time.monotonic() - self.started, 3),
-                                          attempt=self.request.attempt))
+                                          attempt=self.request.attempt, worker=self.config.worker_id))
 
-    def heartbeat(self, status: Status, message: str) -> Heartbeat:
-        """A heartbeat callback for :func:`runner.run_container`; it returns ``False`` when the site said 409."""
-        def beat(elapsed: float) -> bool:
-            try:
-                self.heartbeat_site.heartbeat(StatusReport(status=status, message=f"{message} ({elapsed:.0f} s)",
-                                                           elapsed_s=round(elapsed, 3), attempt=self.request.attempt))
-            except SubmissionGone:
-                return False
-            return True
-        return beat
+    def watcher(self, status: Status, message: str, stream: str) -> Watch:
+        """The watch callback of a run (:class:`live_reports.Watcher`): heartbeats and live log chunks.
+
+        The participant's run reports its metadata and resources too; the scorer's only its progress.
+        """
+        def report(live: LiveRun) -> StatusReport:
+            return running_report(status, message, self.request.attempt, self.config.worker_id, live,
+                                  with_metadata=stream == "participant")
+        return Watcher(self.heartbeat_site, report, stream, heartbeat_s=self.config.heartbeat_s,
+                       log_flush_s=self.config.log_flush_s)
 
     def progress(self, status: Status, message: str) -> None:
         """A heartbeat carrying ``message`` as it is (a long step's progress); a 409 raises :class:`SubmissionGone`."""

@@ -5,8 +5,9 @@
 loop), calls a heartbeat every few seconds (which can cancel the run) and watches the output
 directory (:class:`OutputCap`); :func:`_stop` kills what still runs; :func:`_read_final_state`
 asks the engine how it ended; :func:`_settle` completes the outcome from what the worker saw
-itself. Meanwhile :class:`_Followers` streams the logs into a bounded head+tail buffer and
-samples peak memory. The container is always removed. :func:`reap` removes the containers a
+itself. Meanwhile :class:`followers.Followers` streams the output into a bounded head+tail log
+(reading the program's ``{"evalbox": ...}`` lines) and samples its resources; a watcher sees
+them every tick (live log chunks, heartbeats). The container is always removed. :func:`reap` removes the containers a
 crashed worker or a previous attempt left behind.
 """
 
@@ -16,10 +17,9 @@ import contextlib
 import logging
 import os
 import stat
-import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,20 +27,20 @@ import docker
 import docker.errors
 import requests
 
-from .container_logs import CappedLog, final_log, follow_logs
+from .followers import Followers, LiveRun
+from .program_output import ProgramState
 from .sandbox import LABEL_SUBMISSION, LABEL_WORKER
 
 logger = logging.getLogger(__name__)
 
-#: The wait loop's tick: how often the time limit, output size and heartbeat are checked.
+#: The wait loop's tick: how often the time limit, output size and watcher are checked.
 TICK_S = 0.5
-#: Peak memory is sampled only for runs longer than this (see :func:`_sample_memory`).
-STATS_DELAY_S = 1.0
 #: How often the output directory's size is measured while the container runs.
 OUTPUT_CHECK_S = 1.0
 
-#: ``heartbeat(elapsed_s)``: called every few seconds while a container runs; ``False`` cancels the run.
-Heartbeat = Callable[[float], bool]
+#: ``watch(live)``: called every tick while a container runs with what it showed so far
+#: (``live.elapsed_s`` set); ``False`` cancels the run.
+Watch = Callable[[LiveRun], bool]
 
 
 @dataclass
@@ -56,6 +56,9 @@ class RunOutcome:
     output_exceeded: bool = False
     output_files_exceeded: bool = False
     peak_memory_bytes: int | None = None
+    cpu_seconds: float | None = None
+    resources: dict[str, list[float]] = field(default_factory=dict)
+    program: ProgramState = field(default_factory=ProgramState)
     log: str = ""
     log_truncated: bool = False
     error: str = ""
@@ -126,55 +129,6 @@ class OutputCap:
         outcome.output_files_exceeded = self.max_entries is not None and entries > self.max_entries
 
 
-def _sample_memory(container: Any, peak: list[int], stop: threading.Event) -> None:
-    """Record the highest memory usage the stats stream reports (cgroup v1 ``max_usage``).
-
-    The stream sends a sample about every second and never ends by itself for a stopped
-    container: the loop ends on ``stop`` or an empty sample. It is opened only once the
-    container has run for :data:`STATS_DELAY_S`: a quicker run would get no sample anyway, and
-    the stats request costs the engine CPU that quick submissions compete for.
-    """
-    if stop.wait(STATS_DELAY_S):
-        return
-    try:
-        for sample in container.stats(stream=True, decode=True):
-            memory = sample.get("memory_stats") or {}
-            value = memory.get("max_usage") or memory.get("usage") or 0
-            if value:
-                peak[0] = max(peak[0], int(value))
-            if stop.is_set() or (not sample.get("pids_stats") and not memory):
-                break
-    except (docker.errors.APIError, requests.RequestException, OSError, ValueError) as exc:
-        logger.debug("stats stream ended: %s", exc)
-
-
-class _Followers:
-    """The threads following a started container: its log stream and its peak memory."""
-
-    def __init__(self, container: Any, log_max_bytes: int) -> None:
-        self.container = container
-        self.log_max_bytes = log_max_bytes
-        self.log = CappedLog(log_max_bytes)
-        self.peak = [0]
-        self._stop_stats = threading.Event()
-        self._log_thread = threading.Thread(target=follow_logs, args=(container, self.log), daemon=True)
-        self._log_thread.start()
-        threading.Thread(target=_sample_memory, args=(container, self.peak, self._stop_stats), daemon=True).start()
-
-    def finish(self) -> None:
-        """The container stopped: stop sampling, let the log stream end, complete the log."""
-        self._stop_stats.set()
-        self._log_thread.join(timeout=10)
-        self.log = final_log(self.container, self.log, self.log_max_bytes)
-
-    def record(self, outcome: RunOutcome) -> None:
-        """Put the peak memory and the kept log into ``outcome`` (and stop sampling)."""
-        self._stop_stats.set()
-        outcome.peak_memory_bytes = self.peak[0] or None
-        outcome.log = self.log.text()
-        outcome.log_truncated = self.log.truncated
-
-
 def _wait_tick(container: Any, outcome: RunOutcome, remaining_s: float) -> bool:
     """Wait up to one tick for the container to end; whether it did (exited or vanished)."""
     try:
@@ -192,9 +146,9 @@ def _wait_tick(container: Any, outcome: RunOutcome, remaining_s: float) -> bool:
 
 
 def _wait_for_end(container: Any, outcome: RunOutcome, *, started: float, time_limit_s: float,
-                  cap: OutputCap | None, heartbeat: Heartbeat | None, heartbeat_s: float) -> None:
-    """Wait until the container exits or vanishes, its time or output room runs out, or the heartbeat cancels."""
-    last_beat = last_output_check = started
+                  cap: OutputCap | None, watch: Watch | None, live: LiveRun) -> None:
+    """Wait until the container exits or vanishes, its time or output room runs out, or the watcher cancels."""
+    last_output_check = started
     while True:
         remaining = time_limit_s - (time.monotonic() - started)
         if remaining <= 0:
@@ -207,11 +161,10 @@ def _wait_for_end(container: Any, outcome: RunOutcome, *, started: float, time_l
             last_output_check = now
             if cap.breached(outcome):
                 return
-        if heartbeat is not None and now - last_beat >= heartbeat_s:
-            last_beat = now
-            if not heartbeat(now - started):
-                outcome.cancelled = True
-                return
+        live.elapsed_s = now - started
+        if watch is not None and not watch(live):
+            outcome.cancelled = True
+            return
 
 
 def _stop(container: Any, outcome: RunOutcome) -> None:
@@ -265,16 +218,17 @@ def run_container(
     *,
     time_limit_s: float,
     log_max_bytes: int,
-    heartbeat: Heartbeat | None = None,
-    heartbeat_s: float = 5.0,
+    watch: Watch | None = None,
     output_dir: Path | None = None,
     output_max_bytes: int | None = None,
     output_max_entries: int | None = None,
+    gpu_ids: tuple[str, ...] = (),
 ) -> RunOutcome:
     """Run a container created from ``create_kwargs`` and return how it ended.
 
-    ``heartbeat(elapsed_s)`` is called every ``heartbeat_s`` seconds; returning ``False``
-    cancels the run (the container is killed, :attr:`RunOutcome.cancelled` is set).
+    ``watch(live)`` is called every tick with what the container showed so far; returning
+    ``False`` cancels the run (the container is killed, :attr:`RunOutcome.cancelled` is set).
+    ``gpu_ids`` are the run's GPUs, sampled with the other resources.
     ``output_dir`` is watched while the container runs: past ``output_max_bytes`` of regular
     files, or ``output_max_entries`` entries of any kind (empty files and directories cost
     the host inodes and the collection time, not bytes), the container is killed.
@@ -292,14 +246,15 @@ def run_container(
             outcome.error = f"The container could not be started: {exc.explanation or exc}"
             return outcome
         started = time.monotonic()
-        followers = _Followers(container, log_max_bytes)
-        _wait_for_end(container, outcome, started=started, time_limit_s=time_limit_s, cap=cap,
-                      heartbeat=heartbeat, heartbeat_s=heartbeat_s)
+        followers = Followers(container, log_max_bytes, gpu_ids)
+        _wait_for_end(container, outcome, started=started, time_limit_s=time_limit_s, cap=cap, watch=watch,
+                      live=followers.live)
         outcome.duration_s = time.monotonic() - started
         _stop(container, outcome)
         _read_final_state(container, outcome)
         followers.finish()
-        _settle(outcome, peak_bytes=followers.peak[0], memory_limit=create_kwargs.get("mem_limit"), cap=cap)
+        _settle(outcome, peak_bytes=followers.live.resources.peak_memory, memory_limit=create_kwargs.get("mem_limit"),
+                cap=cap)
         return outcome
     finally:
         if container is not None:

@@ -9,12 +9,12 @@ its bind mounts. The line is :func:`docker_cli.docker_run_command` of
 from __future__ import annotations
 
 import argparse
-import dataclasses
 from typing import Any
 
-from . import protocol, sandbox
+from . import sandbox
 from .config import RUNTIMES, WorkerConfig
 from .docker_cli import docker_run_command
+from .protocol.limit_options import add_limit_arguments, limits_from
 
 #: The bind mounts of each role when none is given: folders of the current directory.
 DEFAULT_BINDS = {
@@ -28,10 +28,7 @@ WORKER_ENFORCED = {"time_limit_s": "the worker stops the container", "log_max_kb
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The sub-command's options."""
     defaults = WorkerConfig()
-    for limit in dataclasses.fields(protocol.Limits):
-        note = f" ({WORKER_ENFORCED[limit.name]}: not in the line)" if limit.name in WORKER_ENFORCED else ""
-        parser.add_argument("--" + limit.name.replace("_", "-"), dest=limit.name, type=type(limit.default),
-                            default=limit.default, help=f"phase limit {limit.name} (default %(default)s){note}")
+    add_limit_arguments(parser, {name: f"{why}: not in the line" for name, why in WORKER_ENFORCED.items()})
     parser.add_argument("--runtime", choices=RUNTIMES, default=defaults.runtime,
                         help="container runtime (default %(default)s)")
     parser.add_argument("--user", default=defaults.sandbox_user, help="sandbox uid:gid (default %(default)s)")
@@ -55,8 +52,7 @@ def _bind(text: str) -> sandbox.BindMount:
 
 def container_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     """The sandbox's ``containers.create`` kwargs for the parsed options; ``ValueError`` if they are invalid."""
-    limits = protocol.Limits(**{f.name: getattr(args, f.name) for f in dataclasses.fields(protocol.Limits)})
-    limits.validate()
+    limits = limits_from(args)
     config = WorkerConfig.from_env({"EVALBOX_SANDBOX_UID": args.user, "EVALBOX_RUNTIME": args.runtime,
                                     "EVALBOX_WORKER_ID": "sandbox-command"})
     gpu_ids = args.gpu_ids.split(",") if args.gpu_ids else [str(i) for i in range(limits.gpus)]

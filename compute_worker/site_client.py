@@ -116,6 +116,10 @@ class SiteClient:
         """``POST logs``."""
         self._post(protocol.LOGS_PATH, report.to_json())
 
+    def log_chunk(self, report: protocol.LogReport) -> None:
+        """``POST logs`` once, without retries: :class:`SiteError` when the site did not take it."""
+        self._request("POST", self.api_url + protocol.LOGS_PATH, json=report.to_json(), retry=False).close()
+
     def result(self, report: protocol.ResultReport) -> None:
         """``POST result``."""
         self._post(protocol.RESULT_PATH, report.to_json())

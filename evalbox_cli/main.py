@@ -1,5 +1,6 @@
 """``evalbox``: the participant's command line (requests only; imports neither Django nor docker).
 
+    evalbox try IMAGE --input DIR [--reference DIR --scoring-image IMAGE]   (needs evalbox[worker])
     evalbox submit --site URL --competition SLUG --phase N IMAGE [--wait]
     evalbox submit --competition SLUG --pushed NAME:TAG      (an image pushed to the site's registry)
     evalbox images SLUG                                       (push commands and pushed images)
@@ -30,6 +31,7 @@ from .client import Site
 from .config import config_path, resolve
 from .errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CliError
 from .render import FINAL, print_outcome, print_scores, score_text, wait
+from .try_command import add_parser as add_try_parser
 
 
 def _pushed_reference(site: Site, competition: str, name: str) -> str:
@@ -153,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--token", help="API token (else EVALBOX_TOKEN or the config file; prefer those)")
     parser = argparse.ArgumentParser(prog="evalbox", description="Submit Docker images to an evalbox site.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    add_try_parser(commands)
 
     submit = commands.add_parser("submit", parents=[common], help="submit an image reference")
     submit.add_argument("--competition", required=True, metavar="SLUG")

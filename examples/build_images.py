@@ -5,7 +5,7 @@ Usage::
     python examples/build_images.py [--rebuild] [--verify] [--python-base IMAGE] [--busybox-base IMAGE]
 
 Tags (fixed, see :data:`IMAGES`): ``evalbox-examples/participant:latest``,
-``evalbox-examples/scoring:latest``, ``evalbox-examples/exit-nonzero:latest``,
+``evalbox-examples/scoring:latest``, ``evalbox-examples/progress:latest``, ``evalbox-examples/exit-nonzero:latest``,
 ``evalbox-examples/sleep-forever:latest``, ``evalbox-examples/bad-output:latest``. An image whose
 tag exists is skipped unless ``--rebuild``. The local base images are made first by
 ``examples/base-images/build.sh`` when missing; ``--python-base python:3.12-slim`` and
@@ -52,6 +52,7 @@ class ExampleImage:
 IMAGES: dict[str, ExampleImage] = {
     "participant": ExampleImage("evalbox-examples/participant:latest", HERE / "participant", "python"),
     "scoring": ExampleImage("evalbox-examples/scoring:latest", HERE / "scoring", "python"),
+    "progress": ExampleImage("evalbox-examples/progress:latest", HERE / "progress", "python"),
     "exit-nonzero": ExampleImage("evalbox-examples/exit-nonzero:latest", HERE / "bad" / "exit-nonzero", "busybox"),
     "sleep-forever": ExampleImage("evalbox-examples/sleep-forever:latest", HERE / "bad" / "sleep-forever", "busybox"),
     "bad-output": ExampleImage("evalbox-examples/bad-output:latest", HERE / "bad" / "bad-output", "busybox"),

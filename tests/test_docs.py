@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from compute_worker.protocol import TRANSITIONS, Action, Status
+from competition.failures import FAILURE_LABELS
+from compute_worker.protocol import TRANSITIONS, Action, FailureReason, Status
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -27,3 +28,12 @@ def test_the_architecture_guide_shows_the_code_s_state_table() -> None:
                 table[(Status(state), Action(action))] = Status(target)
     assert [row.split("|")[1].strip() for row in rows] == [status.value for status in Status]
     assert table == dict(TRANSITIONS)
+
+
+def test_the_participants_guide_names_every_failure_as_the_site_and_evalbox_try_do() -> None:
+    """Each reason's row reads "<the site's label> (`<the code evalbox try prints>`)", and no other row exists."""
+    text = (ROOT / "docs" / "participants.md").read_text()
+    start = text.index("| reason (code) | what happened | what to do |")
+    rows = [line for line in text[start:].split("\n\n")[0].splitlines()[2:]]
+    named = [row.split("|")[1].strip() for row in rows]
+    assert named == [f"{FAILURE_LABELS[reason]} (`{reason.value}`)" for reason in FailureReason]

@@ -11,12 +11,14 @@ from collections.abc import Callable
 
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from compute_worker.protocol import ProtocolError, Status, parse_reference, registry_allowed
 
 from ..actions import cancel_submission, rerun_submission
 from ..archives import ArchiveError, check_archive
+from ..auth import api_user
+from ..changes import conditional, list_etag, not_modified, submission_etag, tagged
 from ..dispatch import dispatch_on_commit
 from ..final_choice import ChoiceRefused, mark_final
 from ..leaderboard import leaderboard_for_phase
@@ -136,11 +138,16 @@ def _list_submissions(request: HttpRequest, competition: Competition, user, orga
             found = found.filter(participant__user__username=query["participant"])
     limit = min(parse_id(query.get("limit", "100"), "limit"), MAX_PAGE)
     offset = parse_id(query.get("offset", "0"), "offset", minimum=0)
-    page = list(found[offset:offset + limit])
-    return JsonResponse({
-        "count": found.count(),
-        "submissions": [submission_json(s, organizer=organizer) for s in page],
-    })
+
+    def build() -> JsonResponse:
+        page = list(found[offset:offset + limit])
+        return JsonResponse({
+            "count": found.count(),
+            "submissions": [submission_json(s, organizer=organizer) for s in page],
+        })
+
+    tag = list_etag(found, organizer, competition.participants_see_logs, limit, offset)
+    return conditional(request, tag, build)
 
 
 def _create_submission(request: HttpRequest, competition: Competition, user, organizer: bool) -> JsonResponse:
@@ -184,11 +191,20 @@ def _create_submission(request: HttpRequest, competition: Competition, user, org
     return JsonResponse(submission_json(submission, organizer=organizer), status=201)
 
 
-@api_view(("GET",))
-def submission_detail(request: HttpRequest, submission_id: int) -> JsonResponse:
-    """One submission (owner or organizer)."""
+@api_view(("GET",), person=False)
+def submission_detail(request: HttpRequest, submission_id: int) -> HttpResponse:
+    """One submission (owner or organizer); 304 to an ``If-None-Match`` of its current ETag.
+
+    The 304 comes before authentication (:mod:`competition.changes`): a poll that finds nothing
+    new costs one query.
+    """
+    unchanged = not_modified(request, submission_id, "json")
+    if unchanged is not None:
+        return unchanged
+    request.api_user = api_user(request)
     submission, organizer = _visible_submission(request, submission_id)
-    return JsonResponse(submission_json(submission, organizer=organizer))
+    return tagged(JsonResponse(submission_json(submission, organizer=organizer)),
+                  submission_etag(submission, organizer, "json"))
 
 
 def _act(request: HttpRequest, submission_id: int, action: Callable[[int], Submission]) -> JsonResponse:

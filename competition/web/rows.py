@@ -32,16 +32,23 @@ def image_digest(row: dict) -> str:
     return pinned.rsplit("@", 1)[1] if "@" in pinned else pinned if pinned.startswith("sha256:") else ""
 
 
+def progress_percent(row: dict) -> int:
+    """The bar's width: the program's own progress when it reports one, else the elapsed time over the limit."""
+    if row.get("progress") is not None:
+        return min(100, int(100 * row["progress"]))
+    elapsed = float(row.get("elapsed_s") or 0.0)
+    limit = row.get("time_limit_s") or 0
+    return min(100, int(100 * elapsed / limit)) if limit else 0
+
+
 def submission_row(submission: Submission, *, organizer: bool) -> dict:
     """One row: the API's JSON of the submission plus display-only keys."""
     row = submission_json(submission, organizer=organizer)
-    elapsed = float(row.get("elapsed_s") or 0.0)
-    limit = row.get("time_limit_s") or 0
     row.update(
         created_at=submission.created,
         badge=BADGES.get(submission.status, "text-bg-secondary"),
         active=submission.status in ACTIVE,
-        progress_pct=min(100, int(100 * elapsed / limit)) if limit else 0,
+        progress_pct=progress_percent(row),
         digest=image_digest(row),
     )
     return row

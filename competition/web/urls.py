@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, re_path
 
-from . import accounts, competitions, invitations, organizer, participants, phases, results, teams
+from . import accounts, competitions, invitations, organizer, participants, phases, results, submission_page, teams
 
 _SLUG = r"^competitions/(?P<slug>[-a-zA-Z0-9_]+)/"
 _SUBMISSION = _SLUG + r"submissions/(?P<submission_id>[0-9]{1,18})/"
@@ -31,6 +31,8 @@ urlpatterns = [
     path("competitions/<slug:slug>/leaderboard.csv", competitions.leaderboard_csv, name="competition_leaderboard_csv"),
     path("competitions/<slug:slug>/submissions/", organizer.submissions, name="competition_submissions"),
     path("competitions/<slug:slug>/submissions/broker/", organizer.broker, name="competition_submissions_broker"),
+    re_path(_SUBMISSION + "$", submission_page.page, name="submission_page"),
+    re_path(_SUBMISSION + r"live/$", submission_page.live, name="submission_live"),
     re_path(
         r"^competitions/(?P<slug>[-a-zA-Z0-9_]+)/submissions/(?P<submission_id>[0-9]{1,18})/cancel/$",
         organizer.cancel_submission,

@@ -5,6 +5,9 @@
 - :mod:`.pull_token`: the worker's pull token for an image in the platform registry;
 - :mod:`.states`: the submission states, the failure reasons and the table of allowed moves;
 - :mod:`.references`: the Docker image reference grammar and registry allow lists;
+- :mod:`.live`: what a running submission reports besides its state (log chunks, progress,
+  metadata, resource series) and their bounds; :mod:`.values`: the checks of the reports' values;
+- :mod:`.limit_options`: the phase's limits as command-line options;
 - :mod:`.archive_rules`: which archive member names and link targets are safe;
 - :mod:`.transport`: the compute queue declaration and broker options (needs ``kombu``, so it
   is imported by name: ``from compute_worker.protocol import transport``).

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from . import live
 from .errors import ProtocolError
 from .references import parse_reference
 from .states import FailureReason, Status
+from .values import as_float, finite, integer, json_object, optional, text_value
 
 SCHEMA_VERSION = 1
 TASK_NAME = "compute_worker.run_submission"
@@ -168,7 +169,7 @@ class RunRequest:
             raise ProtocolError("token is required.")
         if self.pull_token_url and not (self.image and self.pull_token_url.startswith(self.api_url)):
             raise ProtocolError("pull_token_url must be a URL under api_url, for an image submission.")
-        _finite(self.scoring_image_keep_until, "scoring_image_keep_until")
+        finite(self.scoring_image_keep_until, "scoring_image_keep_until")
         for prefix in ("input_data", "reference_data", "predictions"):
             url, digest = getattr(self, f"{prefix}_url"), getattr(self, f"{prefix}_sha256")
             if url and not url.startswith(("http://", "https://")):
@@ -183,51 +184,88 @@ class RunRequest:
 class StatusReport:
     """``POST {api_url}status``: the submission entered ``status`` (RUNNING or SCORING) or is alive.
 
-    A report repeating the current status is a heartbeat: it updates ``elapsed_s`` and
-    ``message`` only.
+    A report repeating the current status is a heartbeat: it updates ``elapsed_s``, ``message``
+    and what the running program said so far (:mod:`.live`): ``progress`` with its message, its
+    ``metadata`` and the ``resources`` series (``None``: nothing new). ``worker`` names the worker.
     """
 
     status: Status
     message: str = ""
     elapsed_s: float = 0.0
     attempt: int = 1
+    progress: float | None = None
+    progress_message: str = ""
+    metadata: dict[str, Any] | None = None
+    resources: dict[str, list[float]] | None = None
+    worker: str = ""
 
     def to_json(self) -> dict[str, Any]:
         """The JSON body."""
         return {"status": self.status.value, "message": self.message, "elapsed_s": self.elapsed_s,
-                "attempt": self.attempt}
+                "attempt": self.attempt, "progress": self.progress, "progress_message": self.progress_message,
+                "metadata": self.metadata, "resources": self.resources, "worker": self.worker}
 
     @classmethod
     def from_json(cls, data: Any) -> StatusReport:
         """Parse a JSON body; raise :class:`ProtocolError` if malformed."""
-        data = _object(data)
+        data = json_object(data)
         status = _status(data.get("status"))
         if status not in (Status.RUNNING, Status.SCORING):
             raise ProtocolError("A status report must be RUNNING or SCORING.")
-        return cls(status=status, message=_text(data.get("message", ""), "message", 2000),
-                   elapsed_s=_finite(data.get("elapsed_s", 0.0), "elapsed_s"),
-                   attempt=_int(data.get("attempt", 1), "attempt", ATTEMPTS))
+        metadata, resources = data.get("metadata"), data.get("resources")
+        return cls(status=status, message=text_value(data.get("message", ""), "message", 2000),
+                   elapsed_s=finite(data.get("elapsed_s", 0.0), "elapsed_s"),
+                   attempt=integer(data.get("attempt", 1), "attempt", ATTEMPTS),
+                   progress=live.parse_progress(data.get("progress")),
+                   progress_message=text_value(data.get("progress_message", ""), "progress_message",
+                                          live.MAX_PROGRESS_MESSAGE),
+                   metadata=None if metadata is None else live.parse_metadata(metadata),
+                   resources=None if resources is None else live.parse_resources(resources),
+                   worker=text_value(data.get("worker", ""), "worker", 200))
 
 
 @dataclass(frozen=True)
 class LogReport:
-    """``POST {api_url}logs``: the logs so far of a running container (``participant`` or ``scoring``)."""
+    """``POST {api_url}logs``: output of a container (``participant`` or ``scoring``).
+
+    With ``offset`` and ``end`` it is a live chunk: the bytes ``[offset, end)`` of the stream as
+    text (at most :data:`live.MAX_LOG_CHUNK_CHARS`), appended by the site unless it has them
+    already (a retry). Without them it is the whole final log of the run, which replaces
+    what the chunks built.
+    """
 
     stream: str
     text: str
+    offset: int | None = None
+    end: int | None = None
+
+    @property
+    def is_chunk(self) -> bool:
+        """Whether this is a live chunk (else the final log)."""
+        return self.offset is not None
 
     def to_json(self) -> dict[str, Any]:
         """The JSON body."""
-        return {"stream": self.stream, "text": self.text}
+        data: dict[str, Any] = {"stream": self.stream, "text": self.text}
+        if self.is_chunk:
+            data.update(offset=self.offset, end=self.end)
+        return data
 
     @classmethod
     def from_json(cls, data: Any) -> LogReport:
         """Parse a JSON body; raise :class:`ProtocolError` if malformed."""
-        data = _object(data)
+        data = json_object(data)
         stream = data.get("stream")
         if stream not in ("participant", "scoring"):
             raise ProtocolError("stream must be 'participant' or 'scoring'.")
-        return cls(stream=stream, text=_text(data.get("text", ""), "text", MAX_REPORT_LOG_CHARS))
+        if data.get("offset") is None:
+            return cls(stream=stream, text=text_value(data.get("text", ""), "text", MAX_REPORT_LOG_CHARS))
+        offset, end = live.parse_offset(data["offset"], "offset"), live.parse_offset(data.get("end"), "end")
+        text = data.get("text")
+        if end < offset or not isinstance(text, str) or len(text) > live.MAX_LOG_CHUNK_CHARS:
+            raise ProtocolError(f"A log chunk needs end >= offset and a text of at most {live.MAX_LOG_CHUNK_CHARS} "
+                                "characters.")
+        return cls(stream=stream, text=text, offset=offset, end=end)
 
 
 @dataclass(frozen=True)
@@ -249,6 +287,11 @@ class ResultReport:
     detailed_results: str = ""
     timings: dict[str, float] = field(default_factory=dict)
     attempt: int = 1
+    cpu_seconds: float | None = None
+    scoring_exit_code: int | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    resources: dict[str, list[float]] = field(default_factory=dict)
+    worker: str = ""
 
     def to_json(self) -> dict[str, Any]:
         """The JSON body."""
@@ -260,7 +303,7 @@ class ResultReport:
     @classmethod
     def from_json(cls, data: Any) -> ResultReport:
         """Parse a JSON body; raise :class:`ProtocolError` if malformed."""
-        data = _object(data)
+        data = json_object(data)
         status = _status(data.get("status"))
         if status not in (Status.FINISHED, Status.FAILED):
             raise ProtocolError("A result must be FINISHED or FAILED.")
@@ -274,7 +317,7 @@ class ResultReport:
         if status is Status.FAILED and reason is None:
             raise ProtocolError("A FAILED result needs a failure_reason.")
         scores = validate_scores(data.get("scores", {})) if status is Status.FINISHED else {}
-        detailed = _text(data.get("detailed_results", ""), "detailed_results", MAX_DETAILED_RESULTS_BYTES)
+        detailed = text_value(data.get("detailed_results", ""), "detailed_results", MAX_DETAILED_RESULTS_BYTES)
         labels = data.get("image_labels", {}) or {}
         if not isinstance(labels, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in labels.items()
@@ -287,19 +330,31 @@ class ResultReport:
             status=status,
             scores=scores,
             failure_reason=reason,
-            failure_message=_text(data.get("failure_message", ""), "failure_message", 4000),
-            image_digest=_text(data.get("image_digest", ""), "image_digest", 300),
+            failure_message=text_value(data.get("failure_message", ""), "failure_message", 4000),
+            image_digest=text_value(data.get("image_digest", ""), "image_digest", 300),
             image_labels={k[:200]: v[:1000] for k, v in list(labels.items())[:100]},
-            exit_code=_optional(data.get("exit_code"), lambda v: _int(v, "exit_code", INT32)),
-            duration_s=_optional(data.get("duration_s"), lambda v: _finite(v, "duration_s")),
-            peak_memory_bytes=_optional(data.get("peak_memory_bytes"),
-                                        lambda v: _int(v, "peak_memory_bytes", BYTES)),
-            participant_log=_text(data.get("participant_log", ""), "participant_log", MAX_REPORT_LOG_CHARS),
-            scoring_log=_text(data.get("scoring_log", ""), "scoring_log", MAX_REPORT_LOG_CHARS),
+            exit_code=optional(data.get("exit_code"), lambda v: integer(v, "exit_code", INT32)),
+            duration_s=optional(data.get("duration_s"), lambda v: finite(v, "duration_s")),
+            peak_memory_bytes=optional(data.get("peak_memory_bytes"),
+                                        lambda v: integer(v, "peak_memory_bytes", BYTES)),
+            participant_log=text_value(data.get("participant_log", ""), "participant_log", MAX_REPORT_LOG_CHARS),
+            scoring_log=text_value(data.get("scoring_log", ""), "scoring_log", MAX_REPORT_LOG_CHARS),
             detailed_results=detailed if status is Status.FINISHED else "",
-            timings={str(k)[:64]: _finite(v, f"timings.{k}") for k, v in list(timings.items())[:50]},
-            attempt=_int(data.get("attempt", 1), "attempt", ATTEMPTS),
+            timings={str(k)[:64]: finite(v, f"timings.{k}") for k, v in list(timings.items())[:50]},
+            attempt=integer(data.get("attempt", 1), "attempt", ATTEMPTS),
+            **_run_facts(data),
         )
+
+
+def _run_facts(data: dict[str, Any]) -> dict[str, Any]:
+    """The result's fields about the runs beyond the first version of the contract (all optional)."""
+    return {
+        "cpu_seconds": optional(data.get("cpu_seconds"), lambda v: finite(v, "cpu_seconds")),
+        "scoring_exit_code": optional(data.get("scoring_exit_code"), lambda v: integer(v, "scoring_exit_code", INT32)),
+        "metadata": live.parse_metadata(data.get("metadata")),
+        "resources": live.parse_resources(data.get("resources")),
+        "worker": text_value(data.get("worker", ""), "worker", 200),
+    }
 
 
 def validate_scores(scores: Any) -> dict[str, float]:
@@ -319,17 +374,11 @@ def validate_scores(scores: Any) -> dict[str, float]:
             raise ProtocolError(f"Score names must be 1 to {MAX_SCORE_KEY_LENGTH} characters long.")
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ProtocolError(f"Score '{key}' is not a number.")
-        number = _as_float(value)
+        number = as_float(value)
         if number is None:
             raise ProtocolError(f"Score '{key}' is not a finite number.")
         result[key] = number
     return result
-
-
-def _object(data: Any) -> dict[str, Any]:
-    if not isinstance(data, dict):
-        raise ProtocolError("The body must be a JSON object.")
-    return data
 
 
 def _status(value: Any) -> Status:
@@ -337,36 +386,3 @@ def _status(value: Any) -> Status:
         return Status(value)
     except ValueError as exc:
         raise ProtocolError(f"Unknown status {value!r}.") from exc
-
-
-def _text(value: Any, name: str, maximum: int) -> str:
-    if not isinstance(value, str):
-        raise ProtocolError(f"{name} must be a string.")
-    return value[:maximum]
-
-
-def _as_float(value: int | float) -> float | None:
-    """``value`` as a finite float, or ``None`` (an integer of 400 digits has no float)."""
-    try:
-        number = float(value)
-    except OverflowError:
-        return None
-    return number if math.isfinite(number) else None
-
-
-def _finite(value: Any, name: str) -> float:
-    number = None if isinstance(value, bool) or not isinstance(value, (int, float)) else _as_float(value)
-    if number is None:
-        raise ProtocolError(f"{name} must be a finite number.")
-    return number
-
-
-def _int(value: Any, name: str, bounds: tuple[int, int]) -> int:
-    low, high = bounds
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ProtocolError(f"{name} must be an integer between {low} and {high}.")
-    return value
-
-
-def _optional(value: Any, check: Callable[[Any], Any]) -> Any:
-    return None if value is None else check(value)

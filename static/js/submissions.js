@@ -1,13 +1,15 @@
 /* evalbox: the participant's submissions table, kept live without reloading the page.
  *
  * Polls GET /api/competitions/<slug>/submissions/?phase=<id> (the #submissions element's
- * data-list-url) every 3 seconds and redraws the rows that changed: status badge, an
- * elapsed/limit progress bar while RUNNING or SCORING, the failure reason when FAILED, the scores
- * when FINISHED (or "Scores private" while the phase's scores are hidden, and a link to the
- * detailed results when there are some to read), logs (when allowed) in a collapsible block, a
- * "Mark final" toggle when can_mark_final (POST /api/submissions/<id>/final/) and a cancel button
- * when can_cancel (POST /api/submissions/<id>/cancel/). The DOM is built with textContent only:
- * logs, images and messages are hostile text.
+ * data-list-url) every 3 seconds (the browser revalidates with the ETag: 304 while nothing
+ * changed) and redraws the rows that changed: the id linking to the submission's page
+ * (data-page-url), status badge, a progress bar while RUNNING or SCORING (the program's own
+ * progress when it reports one, else the elapsed time over the limit), the failure reason when
+ * FAILED, the scores when FINISHED (or "Scores private" while the phase's scores are hidden, and a
+ * link to the detailed results when there are some to read), logs (when allowed) in a collapsible
+ * block, a "Mark final" toggle when can_mark_final (POST /api/submissions/<id>/final/) and a cancel
+ * button when can_cancel (POST /api/submissions/<id>/cancel/). The DOM is built with textContent
+ * only: logs, images and messages are hostile text.
  */
 (function () {
   "use strict";
@@ -59,12 +61,36 @@
     return details;
   }
 
-  function buildRow(row, openBlocks) {
+  function progressCell(row) {
+    var box = el("div", "mt-1");
+    var elapsed = Math.max(0, Number(row.elapsed_s) || 0);
+    var limit = Math.max(0, Number(row.time_limit_s) || 0);
+    var own = typeof row.progress === "number" && isFinite(row.progress);
+    var pct = own ? Math.min(100, Math.floor(100 * row.progress)) : limit ? Math.min(100, Math.floor((100 * elapsed) / limit)) : 0;
+    var progress = el("progress", "elapsed", pct + "%");
+    progress.max = 100;
+    progress.value = pct;
+    progress.setAttribute("aria-label", own ? "Progress" : "Elapsed time");
+    box.appendChild(progress);
+    var text = own ? pct + " %" + (row.progress_message ? " · " + row.progress_message : "")
+      : Math.round(elapsed) + " s / " + limit + " s";
+    box.appendChild(el("div", "small text-body-secondary progress-text", text));
+    return box;
+  }
+
+  function buildRow(row, openBlocks, pageUrl) {
     var tr = el("tr");
     tr.dataset.id = String(row.id);
     tr.dataset.status = String(row.status || "");
 
-    var idCell = el("td", "text-body-secondary", row.id);
+    var idCell = el("td", "text-body-secondary");
+    if (pageUrl) {
+      var link = el("a", null, "#" + row.id);
+      link.href = pageUrl.replace("{id}", encodeURIComponent(row.id));
+      idCell.appendChild(link);
+    } else {
+      idCell.textContent = String(row.id);
+    }
     if (row.team) idCell.appendChild(el("div", "small", "by " + row.participant));
     tr.appendChild(idCell);
 
@@ -85,17 +111,7 @@
     var status = String(row.status || "");
     var statusCell = el("td", "status-cell");
     statusCell.appendChild(el("span", "badge " + (BADGES[status] || "text-bg-secondary"), status));
-    if (status === "RUNNING" || status === "SCORING") {
-      var elapsed = Math.max(0, Number(row.elapsed_s) || 0);
-      var limit = Math.max(0, Number(row.time_limit_s) || 0);
-      var pct = limit ? Math.min(100, Math.floor((100 * elapsed) / limit)) : 0;
-      var progress = el("progress", "elapsed mt-1", pct + "%");
-      progress.max = 100;
-      progress.value = pct;
-      progress.setAttribute("aria-label", "Elapsed time");
-      statusCell.appendChild(progress);
-      statusCell.appendChild(el("div", "small text-body-secondary", Math.round(elapsed) + " s / " + limit + " s"));
-    }
+    if (status === "RUNNING" || status === "SCORING") statusCell.appendChild(progressCell(row));
     tr.appendChild(statusCell);
 
     var result = el("td", "result-cell");
@@ -167,6 +183,7 @@
     this.errorBox = root.querySelector("[data-role=poll-error]");
     this.listUrl = root.dataset.listUrl;
     this.cancelUrl = root.dataset.cancelUrl;
+    this.pageUrl = root.dataset.pageUrl;
     this.finalUrl = root.dataset.finalUrl;
     this.phase = root.dataset.phase;
     this.signatures = {};
@@ -199,7 +216,7 @@
       var signature = JSON.stringify(row);
       signatures[id] = signature;
       var tr = existing[id];
-      if (!tr || self.signatures[id] !== signature) tr = buildRow(row, openBlocks);
+      if (!tr || self.signatures[id] !== signature) tr = buildRow(row, openBlocks, self.pageUrl);
       fragment.appendChild(tr);
     });
     if (!rows.length) {

@@ -55,6 +55,7 @@ def start_compute_worker(queue: str, data_dir: Path, *, broker_url: str = AMQP_U
     environment = {
         **os.environ, "CELERY_BROKER_URL": broker_url, "EVALBOX_QUEUES": queue, "EVALBOX_WORKER_ID": worker_id,
         "EVALBOX_PULL_POLICY": "never", "EVALBOX_DATA_DIR": str(data_dir / worker_id), "EVALBOX_HEARTBEAT_S": "0.5",
+        "EVALBOX_LOG_FLUSH_S": "0.5",
         "EVALBOX_REPORT_RETRY_S": "5", "EVALBOX_CONCURRENCY": str(concurrency), **(env or {}),
     }
     environment.pop("DJANGO_SETTINGS_MODULE", None)

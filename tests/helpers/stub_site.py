@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -25,6 +26,7 @@ class Recorded:
     headers: dict[str, str]
     body: Any = None
     status: int = 200
+    at: float = field(default_factory=time.monotonic)  #: when it arrived (``time.monotonic``)
 
 
 @dataclass

@@ -32,7 +32,7 @@ def worker_config(tmp_path: Path) -> WorkerConfig:
     return WorkerConfig(
         data_cache_dir=str(tmp_path / "cache"), work_dir=str(tmp_path / "work"), slot_dir=str(tmp_path / "slots"),
         broker_dir=str(tmp_path / "broker"), worker_id=f"test-{uuid.uuid4().hex[:10]}", heartbeat_s=0.5,
-        pull_policy="never", report_retries=4, report_retry_s=10,
+        log_flush_s=0.5, pull_policy="never", report_retries=4, report_retry_s=10,
     )
 
 

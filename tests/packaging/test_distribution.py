@@ -80,6 +80,11 @@ def test_the_plain_install_is_the_cli_with_requests_only(wheel: Path, tmp_path: 
     bin_dir = venv_with(tmp_path, str(wheel))
     assert "submit" in run([str(bin_dir / "evalbox"), "--help"], cwd=tmp_path, env=clean_env())
     assert installed(bin_dir, "requests", "django", "docker", "celery", "kombu") == ["requests"]
+    # evalbox try needs the worker: without it, one clear line (and the usage exit code).
+    tried = subprocess.run([str(bin_dir / "evalbox"), "try", "team/model:v1", "--input", str(tmp_path)], cwd=tmp_path,
+                           env=clean_env(), capture_output=True, text=True, timeout=60)
+    assert tried.returncode == 2 and "pip install 'evalbox[worker]'" in tried.stderr, tried.stderr
+    assert "Traceback" not in tried.stderr
 
 
 def test_the_worker_extra_runs_the_worker_without_django(wheel: Path, tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ SUBMISSION_KEYS = {
     "queued_at", "started_at", "scoring_at", "finished_at", "elapsed_s", "time_limit_s", "status_message",
     "failure_reason", "failure_label", "failure_message", "exit_code", "duration_s", "image_digest", "scores", "logs",
     "can_cancel", "team", "scores_hidden", "scores_message", "detailed_results_url", "final", "can_mark_final",
+    "progress", "progress_message", "metadata",
 }
 
 

@@ -42,7 +42,7 @@ def test_rows_show_progress_failure_scores_and_cancel(
     html = table(player_client, competition, phase)
     rows = {int(m.group(1)): m.group(0) for m in re.finditer(r'<tr data-id="(\d+)".*?</tr>', html, re.S)}
     assert set(rows) == {running.pk, failed.pk, finished.pk}
-    assert '<progress class="elapsed mt-1" max="100" value="25"' in rows[running.pk]
+    assert '<progress class="elapsed" max="100" value="25"' in rows[running.pk]
     assert "150 s / 600 s" in rows[running.pk]
     assert "Cancel</button>" in rows[running.pk]
     assert "Out of memory" in rows[failed.pk] and "Killed at 2048 MB" in rows[failed.pk]

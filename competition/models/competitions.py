@@ -1,9 +1,6 @@
-"""evalbox's data model: competitions, phases, leaderboard columns, participants, submissions."""
+"""Competitions, their compute queues, phases and leaderboard columns."""
 
 from __future__ import annotations
-
-import hashlib
-import secrets
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -11,10 +8,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.utils import timezone
 
-from compute_worker.protocol import FailureReason, ProtocolError, Status, parse_reference
+from compute_worker.protocol import ProtocolError, parse_reference
 from compute_worker.protocol.transport import DEFAULT_QUEUE
-
-from .failures import FAILURE_LABELS
 
 _QUEUE_NAME = RegexValidator(r"^[A-Za-z0-9_.-]{1,100}$", "Use letters, digits, '.', '_' and '-'.")
 
@@ -262,169 +257,3 @@ class LeaderboardColumn(models.Model):
 
     def __str__(self) -> str:
         return f"{self.phase}: {self.key}"
-
-
-class Participant(models.Model):
-    """A user's registration to a competition."""
-
-    PENDING = "pending"
-    APPROVED = "approved"
-    DENIED = "denied"
-    STATUS_CHOICES = [(PENDING, "Pending"), (APPROVED, "Approved"), (DENIED, "Denied")]
-
-    competition = models.ForeignKey(Competition, on_delete=models.CASCADE, related_name="participants")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="participations")
-    status = models.CharField(max_length=10, choices=STATUS_CHOICES, default=PENDING)
-    team = models.ForeignKey("competition.Team", on_delete=models.SET_NULL, null=True, blank=True,
-                             related_name="members")
-    created = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["competition", "user"], name="one_registration_per_user")]
-
-    def __str__(self) -> str:
-        return f"{self.user} in {self.competition} ({self.status})"
-
-
-class Submission(models.Model):
-    """One evaluation request: an image reference (or a predictions archive) for a phase."""
-
-    STATUS_CHOICES = [(s.value, s.value.title()) for s in Status]
-    FAILURE_CHOICES = [(r.value, FAILURE_LABELS[r]) for r in FailureReason]
-
-    phase = models.ForeignKey(Phase, on_delete=models.CASCADE, related_name="submissions")
-    # Who submitted it; ``team``, the submitter's team at that moment, owns it (quota, leaderboard
-    # row, final choice) when set: :mod:`competition.teams`.
-    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="submissions")
-    team = models.ForeignKey("competition.Team", on_delete=models.PROTECT, null=True, blank=True,
-                             related_name="submissions")
-    image_typed = models.CharField("Image reference as typed", max_length=255, blank=True)
-    image = models.CharField("Normalized image reference", max_length=400, blank=True)
-    image_pinned = models.CharField(
-        "Pinned image reference", max_length=400, blank=True,
-        help_text="name@sha256:... that runs: resolved at submission for the platform registry, else the "
-                  "digest the first run pulled (reruns run it).",
-    )
-    predictions = models.FileField(upload_to="predictions/", blank=True)
-    predictions_sha256 = models.CharField(max_length=64, blank=True)
-    status = models.CharField(max_length=10, choices=STATUS_CHOICES, default=Status.SUBMITTED.value, db_index=True)
-    status_message = models.CharField(max_length=2000, blank=True)
-    failure_reason = models.CharField(max_length=32, choices=FAILURE_CHOICES, blank=True)
-    failure_message = models.TextField(blank=True)
-    token_hash = models.CharField(max_length=64, editable=False)
-    attempt = models.PositiveIntegerField(default=1)
-    dispatch_attempts = models.PositiveIntegerField(default=0)
-    dispatched_at = models.DateTimeField(
-        null=True, blank=True, help_text="When the last dispatch was tried or scheduled."
-    )
-    created = models.DateTimeField(default=timezone.now, db_index=True)
-    queued_at = models.DateTimeField(null=True, blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    scoring_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    last_heartbeat = models.DateTimeField(null=True, blank=True)
-    elapsed_s = models.FloatField(default=0.0)
-    image_digest = models.CharField(max_length=300, blank=True)
-    image_labels = models.JSONField(default=dict, blank=True)
-    exit_code = models.IntegerField(null=True, blank=True)
-    duration_s = models.FloatField(null=True, blank=True)
-    peak_memory_bytes = models.BigIntegerField(null=True, blank=True)
-    participant_log = models.TextField(blank=True)
-    scoring_log = models.TextField(blank=True)
-    scores = models.JSONField(default=dict, blank=True)
-    detailed_results = models.TextField(blank=True, help_text="The scorer's detailed_results.html (bounded).")
-    # Marked as final by its owner (the rule 'marked as final'); dropped when it fails or is cancelled.
-    final_choice = models.BooleanField(default=False)
-    timings = models.JSONField(default=dict, blank=True)
-    # The ranking column's value, copied when the submission finishes, so the leaderboard is
-    # one indexed query whatever the number of submissions.
-    rank_score = models.FloatField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created", "-pk"]
-        indexes = [
-            models.Index(fields=["phase", "status", "rank_score"]),
-            models.Index(fields=["participant", "phase", "created"]),
-            models.Index(fields=["team", "phase", "created"]),
-        ]
-
-    def __str__(self) -> str:
-        return f"Submission {self.pk} ({self.status})"
-
-    @property
-    def status_enum(self) -> Status:
-        """The status as the protocol's enum."""
-        return Status(self.status)
-
-    @property
-    def is_final(self) -> bool:
-        """Whether the submission reached FINISHED, FAILED or CANCELLED."""
-        return self.status_enum.is_final
-
-    @property
-    def failure_label(self) -> str:
-        """The failure reason in words, or ``""``."""
-        return FAILURE_LABELS[FailureReason(self.failure_reason)] if self.failure_reason else ""
-
-    def new_token(self) -> str:
-        """Make a fresh worker token, store its hash and return the token (shown once, sent in the task)."""
-        token = secrets.token_urlsafe(32)
-        self.token_hash = hash_token(token)
-        return token
-
-
-def hash_token(token: str) -> str:
-    """The stored form of a token (sha256 hex): tokens are random, so no salt or slow hash is needed."""
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-class ApiToken(models.Model):
-    """A user's key for ``Authorization: Token <key>`` (scripts and the ``evalbox`` CLI)."""
-
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_token")
-    key_hash = models.CharField(max_length=64, unique=True, editable=False)
-    created = models.DateTimeField(auto_now_add=True)
-
-    def __str__(self) -> str:
-        return f"API token of {self.user}"
-
-    @classmethod
-    def issue(cls, user) -> str:
-        """Create or replace ``user``'s token and return the key (only its hash is stored)."""
-        key = secrets.token_urlsafe(32)
-        cls.objects.update_or_create(user=user, defaults={"key_hash": hash_token(key)})
-        return key
-
-
-class RegistryImage(models.Model):
-    """A manifest in the platform registry, recorded from the registry's push notifications.
-
-    One row per repository and digest; ``tag`` is the tag that points at it now (``""`` once the
-    tag moved on, or for a push by digest). ``size_bytes`` is the compressed size of its config
-    and layers, which the participant's storage quota counts.
-    """
-
-    competition = models.ForeignKey(Competition, on_delete=models.CASCADE, related_name="registry_images")
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="registry_images")
-    repository = models.CharField(max_length=255)
-    tag = models.CharField(max_length=128, blank=True)
-    digest = models.CharField(max_length=71)
-    size_bytes = models.BigIntegerField(default=0)
-    pushed_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["-pushed_at", "-pk"]
-        constraints = [models.UniqueConstraint(fields=["repository", "digest"], name="one_row_per_manifest")]
-        indexes = [models.Index(fields=["owner", "competition"])]
-
-    def __str__(self) -> str:
-        return f"{self.repository}@{self.digest}"
-
-    def reference(self, registry: str) -> str:
-        """``registry/repository:tag`` (or ``@digest`` when untagged)."""
-        return f"{registry}/{self.repository}:{self.tag}" if self.tag else f"{registry}/{self.repository}@{self.digest}"
-
-
-# The account rules' and the teams' models live apart; importing them here registers them with the app.
-from .account_models import AdminInvitation, UsernameSkeleton  # noqa: E402, F401
-from .team_models import Team, TeamInvitation  # noqa: E402, F401

@@ -1,8 +1,7 @@
 """The models of teams: a team of a competition's participants and the invitations to join it.
 
-``competition.models`` imports them (the app's models module); they name other models by
-string so that this module imports only the shared invitation base. The rules (who may form,
-join or leave a team) are :mod:`competition.teams`'.
+They name other models by string, so this module imports only the shared invitation base. The
+rules (who may form, join or leave a team) are :mod:`competition.teams`'.
 """
 
 from __future__ import annotations
@@ -10,7 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from .account_models import Invitation
+from .accounts import Invitation
 
 
 class Team(models.Model):

@@ -1,10 +1,12 @@
-"""The models of the account rules: usernames' skeletons and co-organizer invitations.
+"""The models of the account rules: API tokens, usernames' skeletons and co-organizer invitations.
 
-``competition.models`` imports them (the app's models module); they name other models by
-string so that this module imports nothing of the app.
+They name other models by string, so this module imports nothing else of the app.
 """
 
 from __future__ import annotations
+
+import hashlib
+import secrets
 
 from django.conf import settings
 from django.db import models
@@ -55,3 +57,26 @@ class AdminInvitation(Invitation):
 
     def __str__(self) -> str:
         return f"{self.user} invited to {self.competition}"
+
+
+def hash_token(token: str) -> str:
+    """The stored form of a token (sha256 hex): tokens are random, so no salt or slow hash is needed."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class ApiToken(models.Model):
+    """A user's key for ``Authorization: Token <key>`` (scripts and the ``evalbox`` CLI)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_token")
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"API token of {self.user}"
+
+    @classmethod
+    def issue(cls, user) -> str:
+        """Create or replace ``user``'s token and return the key (only its hash is stored)."""
+        key = secrets.token_urlsafe(32)
+        cls.objects.update_or_create(user=user, defaults={"key_hash": hash_token(key)})
+        return key
