@@ -92,11 +92,23 @@ class ResourceSeries:
                 points.append((self._bucket.t, dict(self._bucket.values)))
         if not points:
             return {}
-        columns = sorted(set.intersection(*(set(values) for _, values in points)))
+        columns = _usual_columns(points)
+        # Docker reports partial stats around a container's start and exit (pids without memory,
+        # memory without pids): such a sample is left out rather than dropping a whole column.
+        points = [(t, values) for t, values in points if columns <= values.keys()]
         series = {"t": [round(t, 2) for t, _ in points]}
-        for name in columns:
+        for name in sorted(columns):
             series[name] = [round(values[name], 3) for _, values in points]
         return series
+
+
+def _usual_columns(points: list[tuple[float, dict[str, float]]]) -> set[str]:
+    """The columns more than half of ``points`` have."""
+    counts: dict[str, int] = {}
+    for _, values in points:
+        for name in values:
+            counts[name] = counts.get(name, 0) + 1
+    return {name for name, count in counts.items() if 2 * count > len(points)}
 
 
 def _memory(stats: dict[str, Any]) -> tuple[float | None, int]:

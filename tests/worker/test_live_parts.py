@@ -55,6 +55,18 @@ def test_the_series_stays_bounded_and_keeps_the_peak_of_a_long_run():
     live.parse_resources(data)  # within the contract
 
 
+
+def test_a_partial_stats_sample_is_left_out_and_keeps_every_column():
+    series = ResourceSeries(max_points=10)
+    series.add(0.0, {"memory": 10.0, "cpu": 0.5})  # Docker's first sample: no pids yet
+    for second in range(1, 6):
+        series.add(float(second), {"memory": 10.0 * second, "cpu": 1.0, "pids": 3.0})
+    series.add(6.0, {"memory": 70.0})  # the sample as the container exits
+    data = series.to_json()
+    assert set(data) == {"t", "memory", "cpu", "pids"}
+    assert data["t"] == [1.0, 2.0, 3.0, 4.0, 5.0] and data["pids"] == [3.0] * 5
+    live.parse_resources(data)
+
 class FakeNvml(types.ModuleType):
     """NVML as ``pynvml`` offers it, with two GPUs of fixed figures."""
 
