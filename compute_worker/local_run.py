@@ -18,7 +18,7 @@ from typing import Protocol
 
 import docker
 
-from . import protocol, runner
+from . import protocol, runner, trees
 from .config import WorkerConfig
 from .engine import Engine
 from .evaluation import Evaluation
@@ -109,7 +109,7 @@ def try_image(run: LocalRun, viewer: Viewer, client: docker.DockerClient) -> tup
     record = JobRecord()
     with contextlib.ExitStack() as cleanup:
         work = Path(tempfile.mkdtemp(prefix="evalbox-try-"))
-        cleanup.callback(shutil.rmtree, work, ignore_errors=True)
+        cleanup.callback(trees.remove_tree, work)
         config = _config(run, work)
         engine = Engine(config, run.limits, LOCAL_SUBMISSION, client=client)
         evaluation = Evaluation(engine, config, run.limits, LOCAL_SUBMISSION, record, _LocalListener(viewer))
