@@ -47,7 +47,7 @@ class Job:
         self.record = JobRecord()
         self.reporter = Reporter(request, config, site, self.record)
         self.engine = Engine(config, request.limits, request.submission_id, request.allowed_registries,
-                             request.scoring_image_keep_until, docker_client)
+                             request.scoring_image_keep_until, docker_client, site_url=request.api_url)
         self.evaluation = Evaluation(self.engine, config, request.limits, request.submission_id, self.record,
                                      self.reporter)
 

@@ -101,7 +101,8 @@ class LocalRun:
 
 def _config(run: LocalRun, work: Path) -> WorkerConfig:
     return WorkerConfig(worker_id=f"evalbox-try-{uuid.uuid4().hex[:10]}", runtime=run.runtime, gpus=tuple(run.gpu_ids),
-                        work_dir=str(work), data_cache_dir=str(work / "cache"), slot_dir=str(work / "slots"))
+                        work_dir=str(work), data_cache_dir=str(work / "cache"), slot_dir=str(work / "slots"),
+                        registry_guard=False)  # the participant's own machine: nothing of the platform's to reach
 
 
 def try_image(run: LocalRun, viewer: Viewer, client: docker.DockerClient) -> tuple[ResultReport, JobRecord]:
