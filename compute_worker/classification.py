@@ -3,14 +3,16 @@
 :func:`classify_run` reads a :class:`runner.RunOutcome` (and the limits it ran under) and
 returns the :class:`Failure` to report, or ``None`` when the run went well. The checks come in
 order of precedence: a vanished container, a gVisor sandbox that never started, a start error,
-the time limit, memory, the output caps, the scorer's "bad output" exit code, any other
-non-zero exit. A scorer's failure is the organizers' (``SCORING_ERROR``), except for a
-rejected output and a runtime that could not start.
+the time limit, memory, the output caps (entries, depth, bytes), the file-size signal, the
+scorer's "bad output" exit code, any other non-zero exit. A scorer's failure is the organizers'
+(``SCORING_ERROR``), except for a rejected output and a runtime that could not start.
 """
 
 from __future__ import annotations
 
-from . import outputs, protocol, sandbox
+import signal
+
+from . import outputs, protocol, sandbox, trees
 from .failure import Failure
 from .protocol import FailureReason
 from .runner import RunOutcome
@@ -18,6 +20,9 @@ from .runner import RunOutcome
 #: A scoring image exits with this code when the participant's output is malformed (the
 #: submission fails as BAD_OUTPUT); any other non-zero exit is the scorer's own SCORING_ERROR.
 SCORER_REJECTS_OUTPUT_EXIT_CODE = 2
+#: The exit code of a program killed by SIGXFSZ (128 + 25): a write passed the file-size ulimit,
+#: which is the output cap (:func:`sandbox._ulimits`), in /mnt/out or anywhere else.
+FILE_SIZE_SIGNAL_EXIT_CODE = 128 + signal.SIGXFSZ
 #: A runsc container that exits with code 2 within this many seconds and prints nothing most
 #: likely never started (see :data:`sandbox.RUNSC_PIDS_FLOOR`).
 RUNSC_SILENT_EXIT_S = 3.0
@@ -56,11 +61,19 @@ def classify_run(outcome: RunOutcome, *, limits: protocol.Limits, runtime: str, 
     if outcome.output_files_exceeded:
         return Failure(reason or FailureReason.OUTPUT_TOO_LARGE,
                        f"{who} wrote more than {outputs.MAX_OUTPUT_FILES} files and directories to /mnt/out.")
+    if outcome.output_too_deep:
+        return Failure(reason or FailureReason.BAD_OUTPUT,
+                       f"{who} nested directories in /mnt/out deeper than {trees.MAX_DEPTH} levels.")
     if outcome.output_exceeded:
         return Failure(reason or FailureReason.OUTPUT_TOO_LARGE,
                        f"{who} wrote more than the output cap of {limits.output_max_mb} MB."
                        if not scoring else
                        f"The scoring program wrote more than {outputs.MAX_SCORER_OUTPUT_BYTES >> 20} MB to /mnt/out.")
+    if outcome.exit_code == FILE_SIZE_SIGNAL_EXIT_CODE:
+        return Failure(reason or FailureReason.OUTPUT_TOO_LARGE,
+                       f"{who} wrote more than the output cap of {limits.output_max_mb} MB: a file reached the "
+                       f"file-size limit (the cap, for any file, in /tmp too) and the program was killed by SIGXFSZ "
+                       f"(exit code {FILE_SIZE_SIGNAL_EXIT_CODE}).")
     if scoring and outcome.exit_code == SCORER_REJECTS_OUTPUT_EXIT_CODE:
         return Failure(FailureReason.BAD_OUTPUT,
                        "The scoring program rejected your output (it exited with code "

@@ -115,25 +115,28 @@ class WorkerConfig:
     image_cache_mb: int = 51200
     registry_auth_file: str = ""
     insecure_registries: tuple[str, ...] = ()
+    #: Registries pulled from even at an internal address (:mod:`compute_worker.registry_guard`).
+    trusted_registries: tuple[str, ...] = ()
+    #: Whether registries are checked at all (``evalbox try`` on a participant's own machine does not).
+    registry_guard: bool = True
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> WorkerConfig:
         """Build the configuration from environment variables.
 
-        ``CELERY_BROKER_URL`` (default ``filesystem://``), ``EVALBOX_BROKER_DIR`` (``var/broker``),
-        ``EVALBOX_SITE_URL`` (informational; the site sends each api_url), ``EVALBOX_QUEUES``
-        (comma list), ``EVALBOX_CONCURRENCY``, ``EVALBOX_GPUS`` (comma list of ids),
+        ``CELERY_BROKER_URL`` (default ``filesystem://``), ``EVALBOX_BROKER_DIR`` (``var/broker``), ``EVALBOX_SITE_URL``
+        (informational), ``EVALBOX_QUEUES`` (comma list), ``EVALBOX_CONCURRENCY``, ``EVALBOX_GPUS`` (comma list of ids),
         ``EVALBOX_DATA_CACHE_DIR``, ``EVALBOX_DATA_CACHE_MB``, ``EVALBOX_WORK_DIR``,
         ``EVALBOX_PULL_POLICY`` (always|if-not-present|never), ``EVALBOX_ALLOWED_REGISTRIES``
         (comma list, empty = any), ``EVALBOX_SANDBOX_UID`` (uid:gid), ``EVALBOX_RUNTIME``
         (runc|runsc), ``EVALBOX_MAX_IMAGE_MB``, ``EVALBOX_WORKER_ID`` (hostname),
         ``EVALBOX_HEARTBEAT_S``, ``EVALBOX_LOG_FLUSH_S`` (live log chunks),
-        ``EVALBOX_REPORT_RETRY_S`` (total backoff budget), ``EVALBOX_REPORT_RETRIES``,
-        ``EVALBOX_ARCHIVE_MAX_MB``, ``EVALBOX_ARCHIVE_MAX_FILES``,
-        ``EVALBOX_SLOT_DIR`` (GPU slot lock files), ``EVALBOX_PULL_TIMEOUT_S`` (a pull's own time limit),
+        ``EVALBOX_REPORT_RETRY_S`` (total backoff budget), ``EVALBOX_REPORT_RETRIES``, ``EVALBOX_ARCHIVE_MAX_MB``,
+        ``EVALBOX_ARCHIVE_MAX_FILES``, ``EVALBOX_SLOT_DIR`` (GPU slot lock files), ``EVALBOX_PULL_TIMEOUT_S``,
         ``EVALBOX_IMAGE_CACHE_DIR``, ``EVALBOX_IMAGE_CACHE_MB`` (budget of pulled images),
         ``EVALBOX_REGISTRY_AUTH_FILE`` (docker-config JSON with credentials of other registries),
-        ``EVALBOX_INSECURE_REGISTRIES`` (comma list of registries spoken to over plain HTTP).
+        ``EVALBOX_INSECURE_REGISTRIES`` (registries spoken to over plain HTTP), ``EVALBOX_TRUSTED_REGISTRIES``
+        (registries pulled from even at an internal address: :mod:`.registry_guard`), comma lists.
         """
         env = os.environ if env is None else env
         gpus = _list(env, "EVALBOX_GPUS")
@@ -176,6 +179,7 @@ class WorkerConfig:
             image_cache_mb=_int(env, "EVALBOX_IMAGE_CACHE_MB", 51200, 1, 2**31),
             registry_auth_file=_readable_file(env, "EVALBOX_REGISTRY_AUTH_FILE"),
             insecure_registries=tuple(r.lower() for r in _list(env, "EVALBOX_INSECURE_REGISTRIES")),
+            trusted_registries=tuple(r.lower() for r in _list(env, "EVALBOX_TRUSTED_REGISTRIES")),
         )
 
     def describe(self) -> dict[str, Any]:

@@ -22,7 +22,6 @@ import fcntl
 import json
 import logging
 import os
-import shutil
 import stat
 import tempfile
 import time
@@ -30,7 +29,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import archives
+from . import archives, trees
 from .file_locks import lock, unlock
 
 logger = logging.getLogger(__name__)
@@ -70,7 +69,10 @@ def _walk_files(root: Path) -> dict[str, list[int]]:
 
 
 def _rmtree(path: Path) -> None:
-    shutil.rmtree(path, ignore_errors=True)
+    try:
+        trees.remove_tree(path)
+    except OSError as exc:
+        logger.warning("cannot remove %s: %s", path, exc)
 
 
 class DataCache:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import urllib.parse
 
 import docker
 import docker.errors
@@ -40,13 +41,24 @@ def reap_leftovers(config: WorkerConfig, submission_id: int, client: docker.Dock
             client.close()
 
 
+def _hosts(*urls: str) -> tuple[str, ...]:
+    """The host names of ``urls`` (those that have one)."""
+    hosts = []
+    for url in urls:
+        with contextlib.suppress(ValueError):
+            if host := urllib.parse.urlsplit(url).hostname:
+                hosts.append(host)
+    return tuple(hosts)
+
+
 class Engine:
     """Docker for one submission; every problem is raised as a :class:`Failure`."""
 
     def __init__(self, config: WorkerConfig, limits: protocol.Limits, submission_id: int,
                  allowed_registries: tuple[str, ...] = (), scoring_image_keep_until: float = 0.0,
-                 client: docker.DockerClient | None = None) -> None:
+                 client: docker.DockerClient | None = None, site_url: str = "") -> None:
         self.config = config
+        self.site_url = site_url
         self.limits = limits
         self.submission_id = submission_id
         self.allowed_registries = allowed_registries
@@ -87,7 +99,9 @@ class Engine:
             architecture=self.architecture() if config.pull_policy != "never" else "",
             role="participant" if participant else "scoring",
             keep_until=0.0 if participant else self.scoring_image_keep_until,
-            progress_every_s=config.heartbeat_s)
+            progress_every_s=config.heartbeat_s,
+            trusted_registries=config.trusted_registries if config.registry_guard else None,
+            infrastructure_hosts=_hosts(config.broker_url, config.site_url, self.site_url))
 
     def resolve(self, reference: str, *, participant: bool, token: protocol.PullToken | None = None,
                 progress: Progress | None = None) -> images.ResolvedImage:

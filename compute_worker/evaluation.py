@@ -127,7 +127,7 @@ class Evaluation:
                   BindMount(str(scores_dir), "/mnt/out", False)]
         kwargs = sandbox.container_kwargs(self.limits, image=scoring_image.image_id, mounts=mounts,
                                           config=self.config, submission_id=self.submission_id, role="scoring")
-        cap = runner.OutputCap(scores_dir, outputs.MAX_SCORER_OUTPUT_BYTES)
+        cap = runner.OutputCap(scores_dir, outputs.MAX_SCORER_OUTPUT_BYTES, outputs.MAX_OUTPUT_FILES)
         self.record.scoring = self._run("scoring", kwargs, cap)
         self._judge("scoring", self.record.scoring)
         try:

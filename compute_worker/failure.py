@@ -17,3 +17,10 @@ class Failure(Exception):
 class ImageProblem(Failure):
     """The image cannot be used (not found, refused, too large, ...); the job reports it as is for a
     participant's image and as a scoring error for the organizer's."""
+
+
+def worker_error_message(exc: BaseException, worker_id: str) -> str:
+    """What an organizer is told when an error the worker did not expect ended a submission."""
+    return (f"The worker {worker_id} hit an internal error ({type(exc).__name__}: {str(exc)[:500]}) "
+            "while running this submission. This is not the submission's fault: the worker's log has the "
+            "traceback; once it is fixed, rerun the submission.")

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import docker
 import docker.errors
 
-from . import protocol
+from . import protocol, registry_guard
 from .failure import ImageProblem
 from .image_cache import ImageCache, Remover
 from .manifests import inspect_manifest
@@ -53,6 +53,10 @@ class ImagePolicy:
     role: str = "participant"
     keep_until: float = 0.0
     progress_every_s: float = 5.0
+    #: The registries allowed at any address, and the hosts of the site and broker, for
+    #: :func:`registry_guard.check_registry`; ``None``: no check (``evalbox try``).
+    trusted_registries: Sequence[str] | None = ()
+    infrastructure_hosts: Sequence[str] = ()
 
 
 def _get_local(client: docker.DockerClient, ref: protocol.ImageReference) -> docker.models.images.Image | None:
@@ -124,7 +128,7 @@ def resolve_image(client: docker.DockerClient, reference: str, policy: ImagePoli
 
     The pulled image stays leased in ``cache`` (so no other job evicts it) until ``leases``
     closes. Raises :class:`ImageProblem` for an invalid reference, a registry outside either
-    allow list, an image not found, refused, of another platform or format, too large, or a
+    allow list or at an internal address, an image not found, refused, of another platform or format, too large, or a
     pull past its time limit.
     """
     ref = _checked_reference(reference, policy)
@@ -136,6 +140,10 @@ def resolve_image(client: docker.DockerClient, reference: str, policy: ImagePoli
     if policy.pull_policy == "never":
         raise ImageProblem(FailureReason.IMAGE_NOT_FOUND,
                            f"The image {ref.normalized} is not on this worker and its pull policy is 'never'.")
+    if policy.trusted_registries is not None:
+        # The site's pull token names its own (platform) registry: trusted by configuration of the site.
+        trusted = [*policy.trusted_registries, *([ref.registry] if auth.bearer else [])]
+        registry_guard.check_registry(ref.registry, trusted=trusted, infrastructure=policy.infrastructure_hosts)
     facts = inspect_manifest(auth, ref, architecture=policy.architecture, max_bytes=policy.max_image_mb * (1 << 20),
                              timeout_s=min(60.0, policy.pull_timeout_s))
     pinned = protocol.parse_reference(f"{ref.name}@{facts.digest}")

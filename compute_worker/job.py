@@ -13,24 +13,28 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
-import shutil
 import tempfile
 from pathlib import Path
 
 import docker
 
-from . import data_step, protocol
+from . import data_step, protocol, trees
 from .config import WorkerConfig
 from .data_cache import DataCache
 from .engine import Engine
 from .evaluation import Evaluation
-from .failure import Failure
+from .failure import Failure, worker_error_message
 from .job_record import JobRecord
 from .protocol import FailureReason, ResultReport, Status
 from .reporter import Reporter
 from .site_client import SiteClient, SiteError, SubmissionGone
 
 logger = logging.getLogger(__name__)
+
+
+def work_prefix(submission_id: int) -> str:
+    """How the names of a submission's work directories start (under the worker's ``work_dir``)."""
+    return f"sub{submission_id}-"
 
 
 class Job:
@@ -43,7 +47,7 @@ class Job:
         self.record = JobRecord()
         self.reporter = Reporter(request, config, site, self.record)
         self.engine = Engine(config, request.limits, request.submission_id, request.allowed_registries,
-                             request.scoring_image_keep_until, docker_client)
+                             request.scoring_image_keep_until, docker_client, site_url=request.api_url)
         self.evaluation = Evaluation(self.engine, config, request.limits, request.submission_id, self.record,
                                      self.reporter)
 
@@ -66,8 +70,8 @@ class Job:
             cleanup.callback(self.reporter.close)
             try:
                 Path(self.config.work_dir).mkdir(parents=True, exist_ok=True)
-                work = Path(tempfile.mkdtemp(prefix=f"sub{self.request.submission_id}-", dir=self.config.work_dir))
-                cleanup.callback(shutil.rmtree, work, ignore_errors=True)
+                work = Path(tempfile.mkdtemp(prefix=work_prefix(self.request.submission_id), dir=self.config.work_dir))
+                cleanup.callback(trees.remove_tree, work)
                 self.reporter.status(Status.RUNNING, "Started on worker " + self.config.worker_id)
                 return self._steps(work)
             except SubmissionGone:
@@ -76,8 +80,8 @@ class Job:
                 return self._failed(failure)
             except Exception as exc:  # noqa: BLE001 - the worker must always report something
                 logger.exception("submission %s: unexpected worker error", self.request.submission_id)
-                return self._failed(Failure(FailureReason.WORKER_ERROR,
-                                            f"Unexpected worker error: {type(exc).__name__}: {exc}"))
+                message = worker_error_message(exc, self.config.worker_id)
+                return self._failed(Failure(FailureReason.WORKER_ERROR, message))
 
     def _failed(self, failure: Failure) -> ResultReport:
         logger.info("submission %s: FAILED (%s) %s", self.request.submission_id, failure.reason.value, failure.message)

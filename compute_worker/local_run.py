@@ -18,7 +18,7 @@ from typing import Protocol
 
 import docker
 
-from . import protocol, runner
+from . import protocol, runner, trees
 from .config import WorkerConfig
 from .engine import Engine
 from .evaluation import Evaluation
@@ -101,7 +101,8 @@ class LocalRun:
 
 def _config(run: LocalRun, work: Path) -> WorkerConfig:
     return WorkerConfig(worker_id=f"evalbox-try-{uuid.uuid4().hex[:10]}", runtime=run.runtime, gpus=tuple(run.gpu_ids),
-                        work_dir=str(work), data_cache_dir=str(work / "cache"), slot_dir=str(work / "slots"))
+                        work_dir=str(work), data_cache_dir=str(work / "cache"), slot_dir=str(work / "slots"),
+                        registry_guard=False)  # the participant's own machine: nothing of the platform's to reach
 
 
 def try_image(run: LocalRun, viewer: Viewer, client: docker.DockerClient) -> tuple[ResultReport, JobRecord]:
@@ -109,7 +110,7 @@ def try_image(run: LocalRun, viewer: Viewer, client: docker.DockerClient) -> tup
     record = JobRecord()
     with contextlib.ExitStack() as cleanup:
         work = Path(tempfile.mkdtemp(prefix="evalbox-try-"))
-        cleanup.callback(shutil.rmtree, work, ignore_errors=True)
+        cleanup.callback(trees.remove_tree, work)
         config = _config(run, work)
         engine = Engine(config, run.limits, LOCAL_SUBMISSION, client=client)
         evaluation = Evaluation(engine, config, run.limits, LOCAL_SUBMISSION, record, _LocalListener(viewer))

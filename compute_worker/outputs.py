@@ -4,7 +4,8 @@
 directory (the one the scorer sees as ``/mnt/predictions``): links are never followed (every
 file is opened with ``O_NOFOLLOW`` and checked to be the inode ``lstat`` saw), symlinks,
 device files, FIFOs and sockets are dropped, names with newlines are refused, and the total
-size and file count are capped.
+size, the number of entries and the depth are capped. The walk is :func:`trees.walk`: iterative,
+by descriptor, any bytes in names.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import protocol
+from . import protocol, trees
 from .protocol import FailureReason
 
 SCORES_FILE = "scores.json"
@@ -25,7 +26,6 @@ MAX_SCORES_BYTES = 1 << 20
 #: The scorer's /mnt/out may hold at most this much (scores.json, detailed_results.html and a little room).
 MAX_SCORER_OUTPUT_BYTES = 2 * MAX_SCORES_BYTES + protocol.MAX_DETAILED_RESULTS_BYTES
 MAX_OUTPUT_FILES = 50_000
-MAX_DEPTH = 64
 _CHUNK = 1 << 20
 
 
@@ -53,20 +53,19 @@ class CollectedOutput:
         return text
 
 
-def _copy_file(parent_fd: int, name: str, expected: os.stat_result, destination: Path, budget: list[int]) -> int:
+def _copy_file(entry: trees.Entry, target_fd: int, budget: list[int]) -> int:
+    """Copy the regular file ``entry`` into ``target_fd``; the bytes copied, counted against ``budget``."""
     flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
-    fd = os.open(name, flags, dir_fd=parent_fd)
+    fd = os.open(entry.name, flags, dir_fd=entry.dir_fd)
     try:
         info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode) or (info.st_dev, info.st_ino) != (expected.st_dev, expected.st_ino):
-            raise OutputProblem(FailureReason.BAD_OUTPUT, f"The output file {name!r} changed while it was collected.")
+        if not stat.S_ISREG(info.st_mode) or (info.st_dev, info.st_ino) != (entry.info.st_dev, entry.info.st_ino):
+            raise OutputProblem(FailureReason.BAD_OUTPUT,
+                                f"The output file {entry.shown!r} changed while it was collected.")
         copied = 0
-        out = os.open(destination, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        out = os.open(entry.name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644, dir_fd=target_fd)
         try:
-            while True:
-                chunk = os.read(fd, _CHUNK)
-                if not chunk:
-                    break
+            while chunk := os.read(fd, _CHUNK):
                 copied += len(chunk)
                 budget[0] -= len(chunk)
                 if budget[0] < 0:
@@ -79,52 +78,73 @@ def _copy_file(parent_fd: int, name: str, expected: os.stat_result, destination:
         os.close(fd)
 
 
+class _Targets:
+    """The destination directory of the entries being collected, opened by descriptor (paths may pass PATH_MAX)."""
+
+    def __init__(self, destination: Path) -> None:
+        self.root_fd = os.open(destination, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        self.parts: tuple[str, ...] = ()
+        self.fd = os.dup(self.root_fd)
+
+    def of(self, entry: trees.Entry) -> int:
+        """The descriptor of the destination directory of ``entry``."""
+        if entry.parts != self.parts:
+            fd = trees.open_directory(self.root_fd, entry.parts)
+            os.close(self.fd)
+            self.fd, self.parts = fd, entry.parts
+        return self.fd
+
+    def close(self) -> None:
+        os.close(self.fd)
+        os.close(self.root_fd)
+
+
+def _collect_entry(entry: trees.Entry, targets: _Targets, result: CollectedOutput, budget: list[int],
+                   max_bytes: int) -> None:
+    """Copy one entry of the output (a directory is created, a regular file copied, anything else dropped)."""
+    if "\n" in entry.name or "\r" in entry.name:
+        raise OutputProblem(FailureReason.BAD_OUTPUT,
+                            f"The output contains a file name with a newline: {entry.shown!r}.")
+    mode = entry.info.st_mode
+    if stat.S_ISDIR(mode):
+        if entry.depth >= trees.MAX_DEPTH:
+            raise OutputProblem(FailureReason.BAD_OUTPUT,
+                                f"The output is nested deeper than {trees.MAX_DEPTH} directories.")
+        os.mkdir(entry.name, 0o755, dir_fd=targets.of(entry))
+    elif stat.S_ISREG(mode):
+        if entry.info.st_size > budget[0]:  # before reading: a sparse file costs no disk, but its size counts
+            raise OutputProblem(FailureReason.OUTPUT_TOO_LARGE,
+                                f"The output is larger than {max_bytes // (1 << 20)} MB.")
+        result.files += 1
+        result.bytes += _copy_file(entry, targets.of(entry), budget)
+    else:
+        kind = "symlink" if stat.S_ISLNK(mode) else "special file"
+        result.dropped.append(f"{entry.shown} ({kind})")
+
+
 def collect_output(source: Path, destination: Path, *, max_bytes: int, max_files: int = MAX_OUTPUT_FILES
                    ) -> CollectedOutput:
-    """Copy the regular files under ``source`` into the new directory ``destination`` safely."""
+    """Copy the regular files under ``source`` into the new directory ``destination`` safely.
+
+    At most ``max_files`` entries of any kind, ``max_bytes`` bytes and :data:`trees.MAX_DEPTH`
+    levels; a directory the worker cannot read fails the collection (:class:`OutputProblem`).
+    """
     result = CollectedOutput()
     budget = [max_bytes]
     destination.mkdir(mode=0o755)
-    root_fd = os.open(source, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
-    stack: list[tuple[int, Path, str, int]] = [(root_fd, destination, "", 0)]
+    targets = _Targets(destination)
     try:
-        while stack:
-            dir_fd, target_dir, prefix, depth = stack.pop()
-            try:
-                names = sorted(os.listdir(dir_fd))
-                for name in names:
-                    shown = prefix + name
-                    if "\n" in name or "\r" in name:
-                        raise OutputProblem(FailureReason.BAD_OUTPUT,
-                                            f"The output contains a file name with a newline: {shown!r}.")
-                    info = os.lstat(name, dir_fd=dir_fd)
-                    mode = info.st_mode
-                    if stat.S_ISDIR(mode):
-                        if depth >= MAX_DEPTH:
-                            raise OutputProblem(FailureReason.BAD_OUTPUT,
-                                                f"The output is nested deeper than {MAX_DEPTH} directories.")
-                        child_fd = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=dir_fd)
-                        child = target_dir / name
-                        child.mkdir(mode=0o755)
-                        stack.append((child_fd, child, shown + "/", depth + 1))
-                    elif stat.S_ISREG(mode):
-                        result.files += 1
-                        if result.files > max_files:
-                            raise OutputProblem(FailureReason.OUTPUT_TOO_LARGE,
-                                                f"The output has more than {max_files} files.")
-                        if info.st_size > budget[0]:
-                            raise OutputProblem(FailureReason.OUTPUT_TOO_LARGE,
-                                                f"The output is larger than {max_bytes // (1 << 20)} MB.")
-                        result.bytes += _copy_file(dir_fd, name, info, target_dir / name, budget)
-                    else:
-                        kind = "symlink" if stat.S_ISLNK(mode) else "special file"
-                        result.dropped.append(f"{shown} ({kind})")
-            finally:
-                os.close(dir_fd)
-    except BaseException:
-        for fd, *_ in stack:
-            os.close(fd)
-        raise
+        for entry in trees.walk(source, max_depth=trees.MAX_DEPTH, max_entries=max_files):
+            _collect_entry(entry, targets, result, budget, max_bytes)
+    except trees.TreeTooLarge:
+        raise OutputProblem(FailureReason.OUTPUT_TOO_LARGE,
+                            f"The output has more than {max_files} files and directories.") from None
+    except PermissionError as exc:
+        raise OutputProblem(FailureReason.BAD_OUTPUT,
+                            f"The worker may not read a directory of the output ({exc.strerror}): give every "
+                            "directory under /mnt/out read and search permission.") from None
+    finally:
+        targets.close()
     return result
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import stat
 import time
 from collections.abc import Callable
@@ -27,6 +26,7 @@ import docker
 import docker.errors
 import requests
 
+from . import trees
 from .followers import Followers, LiveRun
 from .program_output import ProgramState
 from .sandbox import LABEL_SUBMISSION, LABEL_WORKER
@@ -55,6 +55,7 @@ class RunOutcome:
     cancelled: bool = False
     output_exceeded: bool = False
     output_files_exceeded: bool = False
+    output_too_deep: bool = False
     peak_memory_bytes: int | None = None
     cpu_seconds: float | None = None
     resources: dict[str, list[float]] = field(default_factory=dict)
@@ -64,37 +65,38 @@ class RunOutcome:
     error: str = ""
 
 
-def directory_usage(root: Path, limit: int | None = None, max_entries: int | None = None) -> tuple[int, int]:
-    """``(bytes of regular files, entries of any kind)`` under ``root``, links never followed.
+@dataclass(frozen=True)
+class Usage:
+    """What an output directory holds as measured: bytes of regular files, entries of any kind, too deep or not."""
 
-    Counting stops as soon as the bytes pass ``limit`` or the entries pass ``max_entries``.
+    bytes: int
+    entries: int
+    too_deep: bool = False
+
+
+def directory_usage(root: Path, limit: int | None = None, max_entries: int | None = None,
+                    max_depth: int = trees.MAX_DEPTH) -> Usage:
+    """The :class:`Usage` of the tree under ``root`` (:func:`trees.walk`: links never followed, any shape).
+
+    Measuring stops as soon as the bytes pass ``limit``, the entries pass ``max_entries`` or a
+    directory lies deeper than ``max_depth``; what cannot be read (the tree changes meanwhile)
+    is skipped.
     """
-    total = 0
-    count = 0
-    stack = [str(root)]
-    while stack:
-        current = stack.pop()
-        try:
-            with os.scandir(current) as entries:
-                for entry in entries:
-                    count += 1
-                    if max_entries is not None and count > max_entries:
-                        return total, count
-                    try:
-                        info = entry.stat(follow_symlinks=False)
-                    except OSError:
-                        continue
-                    if stat.S_ISDIR(info.st_mode):
-                        stack.append(entry.path)
-                    elif stat.S_ISREG(info.st_mode):
-                        total += info.st_size
-                        if limit is not None and total > limit:
-                            return total, count
-        except OSError:
-            continue
-    return total, count
-
-
+    total = count = 0
+    try:
+        for entry in trees.walk(root, max_depth=max_depth, max_entries=max_entries, strict=False):
+            count += 1
+            if stat.S_ISDIR(entry.info.st_mode) and entry.depth >= max_depth:
+                return Usage(total, count, too_deep=True)
+            if stat.S_ISREG(entry.info.st_mode):
+                total += entry.info.st_size
+                if limit is not None and total > limit:
+                    break
+    except trees.TreeTooLarge:
+        count += 1
+    except OSError:  # the root itself went away
+        pass
+    return Usage(total, count)
 
 
 @dataclass(frozen=True)
@@ -105,28 +107,26 @@ class OutputCap:
     max_bytes: int
     max_entries: int | None = None
 
-    def _usage(self) -> tuple[int, int]:
+    def _mark(self, outcome: RunOutcome, usage: Usage) -> bool:
+        """Mark ``outcome`` with the caps ``usage`` passes; whether it passes any."""
+        outcome.output_exceeded = outcome.output_exceeded or usage.bytes > self.max_bytes
+        outcome.output_files_exceeded = (outcome.output_files_exceeded
+                                         or (self.max_entries is not None and usage.entries > self.max_entries))
+        outcome.output_too_deep = outcome.output_too_deep or usage.too_deep
+        return outcome.output_exceeded or outcome.output_files_exceeded or outcome.output_too_deep
+
+    def _usage(self) -> Usage:
         return directory_usage(self.directory, self.max_bytes, self.max_entries)
 
     def breached(self, outcome: RunOutcome) -> bool:
         """While the container runs: whether a cap is passed (marked on ``outcome``)."""
-        size, entries = self._usage()
-        if size > self.max_bytes:
-            outcome.output_exceeded = True
-            return True
-        if self.max_entries is not None and entries > self.max_entries:
-            outcome.output_files_exceeded = True
-            return True
-        return False
+        return self._mark(outcome, self._usage())
 
     def check_after_exit(self, outcome: RunOutcome) -> None:
         """After the run: mark ``outcome`` when what the container left passes a cap."""
-        if outcome.output_exceeded or outcome.output_files_exceeded:
+        if outcome.output_exceeded or outcome.output_files_exceeded or outcome.output_too_deep:
             return
-        size, entries = self._usage()
-        # 153 = 128 + SIGXFSZ: a write hit the fsize ulimit, set to the output cap.
-        outcome.output_exceeded = size > self.max_bytes or (outcome.exit_code == 153 and size >= self.max_bytes)
-        outcome.output_files_exceeded = self.max_entries is not None and entries > self.max_entries
+        self._mark(outcome, self._usage())
 
 
 def _wait_tick(container: Any, outcome: RunOutcome, remaining_s: float) -> bool:

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from pathlib import Path
 from typing import Any
 
-from . import protocol
+from . import protocol, trees
 from .config import WorkerConfig
 from .engine import reap_leftovers
-from .job import Job
+from .failure import worker_error_message
+from .job import Job, work_prefix
 from .protocol import FailureReason, ResultReport, Status, transport
 from .site_client import SiteClient, SiteError, SubmissionGone
 
@@ -72,11 +74,36 @@ def _give_up(request: protocol.RunRequest, site: SiteClient, config: WorkerConfi
     return summarize(report)
 
 
+def _clean_up_after(config: WorkerConfig, submission_id: int) -> None:
+    """Remove the containers and work directories of ``submission_id``, logging (not raising) what fails."""
+    try:
+        reap_leftovers(config, submission_id)
+        work = Path(config.work_dir)
+        for path in work.glob(work_prefix(submission_id) + "*") if work.is_dir() else ():
+            trees.remove_tree(path)
+    except Exception:  # noqa: BLE001 - the report must still go
+        logger.exception("submission %s: cleaning up after the error failed", submission_id)
+
+
+def _worker_error(request: protocol.RunRequest, site: SiteClient, config: WorkerConfig,
+                  exc: Exception) -> dict[str, Any]:
+    """End the submission FAILED (``worker_error``) after ``exc`` escaped the job, its leftovers removed."""
+    logger.error("submission %s: an error escaped the job", request.submission_id, exc_info=exc)
+    _clean_up_after(config, request.submission_id)
+    report = ResultReport(status=Status.FAILED, failure_reason=FailureReason.WORKER_ERROR,
+                          failure_message=worker_error_message(exc, config.worker_id),
+                          attempt=request.attempt, worker=config.worker_id)
+    with contextlib.suppress(SiteError):
+        site.result(report)
+    return summarize(report)
+
+
 def handle_message(kwargs: Any, *, config: WorkerConfig, delivery_count: int = 0) -> dict[str, Any]:
     """Run one task message to its end; return a small summary (the Celery task's result).
 
     Never raises for a bad message or a failed submission: those are reported to the site
-    and the message is acknowledged. ``delivery_count`` is how many times the broker
+    and the message is acknowledged; so is any error that escapes the job (``worker_error``,
+    its containers and work directories removed). ``delivery_count`` is how many times the broker
     delivered the message before (RabbitMQ's ``x-delivery-count``).
     """
     try:
@@ -91,5 +118,7 @@ def handle_message(kwargs: Any, *, config: WorkerConfig, delivery_count: int = 0
     except SubmissionGone as exc:
         logger.info("submission %s: stopping, %s", request.submission_id, exc)
         return {"status": "STOPPED", "message": str(exc)}
+    except Exception as exc:  # noqa: BLE001 - RecursionError, MemoryError, a bug: never die silently
+        return _worker_error(request, site, config, exc)
     finally:
         site.close()

@@ -41,7 +41,14 @@ from .messages import (
     validate_scores,
 )
 from .pull_token import PullToken
-from .references import DEFAULT_REGISTRY, MAX_REFERENCE_LENGTH, ImageReference, parse_reference, registry_allowed
+from .references import (
+    DEFAULT_REGISTRY,
+    MAX_REFERENCE_LENGTH,
+    ImageReference,
+    parse_reference,
+    registry_allowed,
+    registry_host,
+)
 from .states import (
     ACTIVE_STATES,
     FINAL_STATES,
@@ -60,5 +67,6 @@ __all__ = [
     "PullToken", "REFERENCE_DATA_PATH", "REGISTRY_TOKEN_PATH", "REPORTED_ACTIONS", "RESULT_PATH", "ResultReport",
     "RunRequest", "SCHEMA_VERSION", "STATUS_PATH", "Status", "StatusReport", "TASK_NAME", "TRANSITIONS",
     "archive_member_problem", "link_target_problem", "next_status", "parse_reference", "registry_allowed",
+    "registry_host",
     "validate_scores",
 ]

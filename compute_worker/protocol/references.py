@@ -2,7 +2,10 @@
 
 Both the site (checking what a participant typed) and the worker (before it pulls) parse a
 reference with :func:`parse_reference`, so the two sides can never disagree on what a
-reference means.
+reference means. The verdict is Docker's own (``ParseNormalizedNamed`` of
+github.com/distribution/reference v0.6, plus the default tag ``latest``) except for the
+deliberate deviations listed in ``docs/participants.md`` ("Image references"), each refused
+with its reason; ``tests/helpers/docker_references.py`` is the table of Docker's verdicts.
 """
 
 from __future__ import annotations
@@ -19,14 +22,22 @@ _ALNUM = r"[a-z0-9]+"
 _SEPARATOR = r"(?:[_.]|__|[-]+)"
 _PATH_COMPONENT = re.compile(rf"{_ALNUM}(?:{_SEPARATOR}{_ALNUM})*\Z")
 _DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
-_DOMAIN = re.compile(rf"{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*(?::[0-9]+)?\Z")
+_IPV6_HOST = r"\[[a-fA-F0-9:]+\]"
+_DOMAIN = re.compile(rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|{_IPV6_HOST})(?::[0-9]+)?\Z")
+_IMAGE_ID = re.compile(r"[a-f0-9]{64}\Z")
 _TAG = re.compile(r"[\w][\w.-]{0,127}\Z", re.ASCII)
 _DIGEST = re.compile(r"sha256:[a-f0-9]{64}\Z")
-_SHELL_METACHARACTERS = set(";&|`$()<>{}[]\\\"'*?!~#%=,^")
+_SHELL_METACHARACTERS = set(";&|`$()<>{}\\\"'*?!~#%=,^")
 
+#: The longest reference accepted as typed (Docker limits only the repository path, to the same 255).
 MAX_REFERENCE_LENGTH = 255
+#: The longest repository path, ``library/`` included (Docker's ``RepositoryNameTotalLengthMax``).
+MAX_REPOSITORY_LENGTH = 255
 DEFAULT_REGISTRY = "docker.io"
-_DOCKER_HUB_ALIASES = {"docker.io", "index.docker.io", "registry-1.docker.io"}
+#: What Docker rewrites to ``docker.io`` (``legacyDefaultDomain``).
+_CANONICAL_HUB = {"docker.io", "index.docker.io"}
+#: The names of Docker Hub an allow list accepts for ``docker.io``.
+_DOCKER_HUB_ALIASES = _CANONICAL_HUB | {"registry-1.docker.io"}
 
 
 @dataclass(frozen=True)
@@ -98,8 +109,8 @@ def _split_registry(parts: list[str]) -> str:
         return DEFAULT_REGISTRY
     registry = parts.pop(0)
     if not _DOMAIN.match(registry):
-        raise ProtocolError(f"'{registry}' is not a valid registry host (host or host:port).")
-    return DEFAULT_REGISTRY if registry in _DOCKER_HUB_ALIASES else registry
+        raise ProtocolError(f"'{registry}' is not a valid registry host (host, host:port or [IPv6]:port).")
+    return DEFAULT_REGISTRY if registry in _CANONICAL_HUB else registry
 
 
 def _split_tag(parts: list[str]) -> str | None:
@@ -130,6 +141,9 @@ def parse_reference(text: Any) -> ImageReference:
     The message of the error names the problem, in words meant for the person who typed it.
     ``alpine`` becomes ``docker.io/library/alpine:latest``.
     """
+    if isinstance(text, str) and _IMAGE_ID.match(text):
+        raise ProtocolError("A 64-character hexadecimal string is an image ID, not an image name: give the "
+                            "repository name (with a tag or a digest).")
     remainder, digest = _split_digest(_check_characters(text))
     parts = remainder.split("/")
     registry = _split_registry(parts)
@@ -140,8 +154,9 @@ def parse_reference(text: Any) -> ImageReference:
     if tag is None and digest is None:
         tag = "latest"
     reference = ImageReference(registry=registry, repository="/".join(parts), tag=tag, digest=digest)
-    if len(reference.name) > MAX_REFERENCE_LENGTH:
-        raise ProtocolError(f"The repository name is longer than {MAX_REFERENCE_LENGTH} characters.")
+    if len(reference.repository) > MAX_REPOSITORY_LENGTH:
+        raise ProtocolError(f"The repository path ({reference.repository[:20]}...) is longer than "
+                            f"{MAX_REPOSITORY_LENGTH} characters.")
     return reference
 
 
@@ -153,6 +168,11 @@ def registry_allowed(reference: ImageReference, allowed_registries: list[str] | 
     return reference.registry.lower() in allowed
 
 
+def registry_host(registry: str) -> str:
+    """The host of a registry ``host``, ``host:port``, ``[IPv6]`` or ``[IPv6]:port`` (brackets removed)."""
+    if registry.startswith("[") and "]" in registry:
+        return registry[1:registry.index("]")]
+    return registry.rsplit(":", 1)[0] if ":" in registry else registry
 
 
 def is_loopback_registry(registry: str) -> bool:
@@ -160,8 +180,7 @@ def is_loopback_registry(registry: str) -> bool:
 
     Docker talks plain HTTP to those without any configuration, and so do the site and the worker.
     """
-    host = registry.rsplit(":", 1)[0] if registry.count(":") == 1 else registry
-    host = host.strip("[]")
+    host = registry_host(registry)
     if host == "localhost":
         return True
     try:

@@ -202,14 +202,26 @@ class PrivateDockerd:
         self.start()
 
     def load_images(self, tags: list[str]) -> None:
-        """Copy images from the shared engine (``docker save | docker load``)."""
+        """Copy images from the shared engine (``docker save | docker load``); fail if one is missing after."""
         shared, private = docker.from_env(), self.client()
         try:
             for tag in tags:  # saved by reference, so the archive carries this very tag
                 private.images.load(b"".join(shared.api.get_image(tag)))
+            missing = [tag for tag in tags if not private.images.list(name=tag)]
+            if missing:
+                raise AssertionError(f"images not loaded into the private dockerd: {missing}")
         finally:
             shared.close()
             private.close()
+
+    def warm_up(self, image: str) -> None:
+        """Run one container of ``image`` to its end: a fresh daemon's first start (its runtime shim, the
+        mounts, the first cgroup) is paid before a test's clock starts, and the daemon is proven able to run."""
+        client = self.client()
+        try:
+            client.containers.run(image, ["true"], remove=True, network_mode="none")
+        finally:
+            client.close()
 
     def cleanup(self) -> None:
         """Unmount what the daemon left mounted under its directory and delete it."""
@@ -228,6 +240,8 @@ def private_dockerd(images: list[str]) -> Iterator[PrivateDockerd]:
     try:
         daemon.start()
         daemon.load_images(images)
+        if images:
+            daemon.warm_up(images[0])
         yield daemon
     finally:
         daemon.stop()

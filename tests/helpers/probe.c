@@ -132,6 +132,46 @@ int main(int argc, char **argv) {
         printf("threads: %d created\n", created);
         return 0;
     }
+    if (!strcmp(what, "deep") && argc > 3) {  /* nest argv[3] directories "d" under argv[2] */
+        int fd = open(argv[2], O_RDONLY | O_DIRECTORY), levels = 0, wanted = atoi(argv[3]);
+        for (; fd >= 0 && levels < wanted; levels++) {
+            if (mkdirat(fd, "d", 0755)) break;
+            int child = openat(fd, "d", O_RDONLY | O_DIRECTORY);
+            close(fd);
+            fd = child;
+        }
+        printf("deep: %d levels\n", levels);
+        return 0;
+    }
+    if (!strcmp(what, "wide") && argc > 3) {  /* argv[3] empty files in argv[2] */
+        int dir = open(argv[2], O_RDONLY | O_DIRECTORY), made = 0, wanted = atoi(argv[3]);
+        char name[32];
+        for (; dir >= 0 && made < wanted; made++) {
+            snprintf(name, sizeof name, "%d", made);
+            int fd = openat(dir, name, O_WRONLY | O_CREAT | O_EXCL, 0644);
+            if (fd < 0) break;
+            close(fd);
+        }
+        printf("wide: %d files\n", made);
+        return 0;
+    }
+    if (!strcmp(what, "byte-names") && argc > 2) {  /* one file per byte 1..255 but '/', '\n', '\r' */
+        int dir = open(argv[2], O_RDONLY | O_DIRECTORY), made = 0;
+        for (int b = 1; dir >= 0 && b < 256; b++) {
+            if (b == '/' || b == '\n' || b == '\r' || b == '.') continue;
+            char name[3] = {'n', (char)b, 0};
+            int fd = openat(dir, name, O_WRONLY | O_CREAT | O_EXCL, 0644);
+            if (fd >= 0) { made++; if (write(fd, name, 2) != 2) made--; close(fd); }
+        }
+        printf("byte-names: %d files\n", made);
+        return 0;
+    }
+    if (!strcmp(what, "sparse") && argc > 3) {  /* a sparse file of argv[3] bytes, SIGXFSZ ignored */
+        signal(SIGXFSZ, SIG_IGN);
+        int fd = open(argv[2], O_WRONLY | O_CREAT, 0644);
+        report("sparse", fd < 0 ? -1 : ftruncate(fd, atoll(argv[3])));
+        return 0;
+    }
     fprintf(stderr, "probe: unknown attack %s\n", what);
     return 64;
 }

@@ -12,7 +12,8 @@ GOOD = [
     ("library/alpine", "docker.io/library/alpine:latest"),
     ("docker.io/library/alpine", "docker.io/library/alpine:latest"),
     ("index.docker.io/library/alpine:edge", "docker.io/library/alpine:edge"),
-    ("registry-1.docker.io/team/model:v1", "docker.io/team/model:v1"),
+    ("registry-1.docker.io/team/model:v1", "registry-1.docker.io/team/model:v1"),  # only index.docker.io is rewritten
+    ("[::1]:5000/team/model", "[::1]:5000/team/model:latest"),
     ("team/model", "docker.io/team/model:latest"),
     ("team/model:v1.2.3", "docker.io/team/model:v1.2.3"),
     ("team/model:V1_rc-2", "docker.io/team/model:V1_rc-2"),
@@ -72,6 +73,8 @@ BAD = [
     ("bad_host.com/model", "not a valid registry host"),
     ("host.com:port/model", "not a valid registry host"),
     ("a" * 256, "longer than 255"),
+    ("f" * 64, "is an image ID, not an image name"),
+    ("team/" + "a" * 251, "longer than 255 characters"),  # the repository path, as Docker counts it
     ("caf\u00e9", "printable ASCII"),
     ("alpine\x00", "printable ASCII"),
     (123, "must be a string"),

@@ -70,14 +70,30 @@ def test_broker_down_when_submitting_then_the_sweep_dispatches(private_broker, s
     assert Submission.objects.get(pk=submission_id).dispatch_attempts == 3
 
 
+def _container_or_end(submission_id: int, label: str, host: str) -> bool:
+    """Whether the submission's container is in the daemon; an error naming the outcome if the submission ended
+    without one (a run that never started must not look like a slow one)."""
+    if labelled_containers(label, host):
+        return True
+    submission = Submission.objects.get(pk=submission_id)
+    assert submission.status not in ("FINISHED", "FAILED", "CANCELLED"), (
+        f"the submission ended before its container was seen: {submission.status} {submission.failure_reason} "
+        f"{submission.failure_message}")
+    return False
+
+
 def test_docker_daemon_restarted_during_a_run(alice, quick_phase, quick_images, workers, e2e_queue, tmp_path):
     env = {"DOCKER_HOST": ""}
+    # private_dockerd checks the images are there and runs one container first (a fresh daemon's first start).
     with private_dockerd([quick_images[name] for name in ("quick", "sleeper", "scorer")]) as daemon:
         env["DOCKER_HOST"] = daemon.host
         with workers(1, env=env) as (worker,):
             interrupted = alice.submit_accepted(quick_phase, quick_images["sleeper"])
             label = f"evalbox.submission={interrupted}"
-            wait_for(lambda: labelled_containers(label, daemon.host), 30, "the container in the private daemon")
+            wait_for(lambda: Submission.objects.get(pk=interrupted).status not in ("SUBMITTED", "QUEUED"), 60,
+                     "the worker to take it")
+            wait_for(lambda: _container_or_end(interrupted, label, daemon.host), 30,
+                     "the container in the private daemon")
             daemon.restart()
             final = alice.wait_final(interrupted, timeout=90)
             after = alice.wait_final(alice.submit_accepted(quick_phase, quick_images["quick"]), timeout=90)

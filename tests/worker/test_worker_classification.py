@@ -53,6 +53,17 @@ TABLE = [
                  id="too-many-output-files"),
     pytest.param(RunOutcome(exit_code=153, output_exceeded=True), False, "runc", R.OUTPUT_TOO_LARGE,
                  "Your program wrote more than the output cap of 5 MB.", id="output-cap"),
+    pytest.param(RunOutcome(exit_code=153), False, "runc", R.OUTPUT_TOO_LARGE,
+                 "Your program wrote more than the output cap of 5 MB: a file reached the file-size limit (the cap, "
+                 "for any file, in /tmp too) and the program was killed by SIGXFSZ (exit code 153).",
+                 id="sigxfsz-outside-the-output"),
+    pytest.param(RunOutcome(exit_code=153), True, "runsc", R.SCORING_ERROR,
+                 "The scoring program wrote more than the output cap of 5 MB: a file reached the file-size limit (the "
+                 "cap, for any file, in /tmp too) and the program was killed by SIGXFSZ (exit code 153).",
+                 id="scorer-sigxfsz"),
+    pytest.param(RunOutcome(exit_code=0, output_too_deep=True, output_exceeded=True), False, "runc",
+                 R.BAD_OUTPUT, "Your program nested directories in /mnt/out deeper than 64 levels.",
+                 id="output-too-deep"),
     pytest.param(RunOutcome(exit_code=0, output_exceeded=True), True, "runc", R.SCORING_ERROR,
                  "The scoring program wrote more than 3 MB to /mnt/out.", id="scorer-output-cap"),
     pytest.param(RunOutcome(exit_code=2), True, "runc", R.BAD_OUTPUT,

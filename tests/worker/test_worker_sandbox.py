@@ -11,6 +11,7 @@ import docker
 import pytest
 
 from compute_worker import protocol, runner, sandbox
+from compute_worker.classification import classify_run
 from compute_worker.config import WorkerConfig
 from compute_worker.tasks import handle_message
 from tests.helpers import docker_images
@@ -170,7 +171,10 @@ def test_output_over_cap(docker_client, worker_config, busybox, tmp_path):
     single = run_script(docker_client, worker_config, "attack-output-one", "head -c 9m /dev/zero > /mnt/out/big\n",
                         limits=limits, mounts=[sandbox.BindMount(str(out_dir), "/mnt/out", False)],
                         output_dir=out_dir)
-    assert single.output_exceeded  # the fsize ulimit stopped the write at the cap
+    # The fsize ulimit stopped the write at the cap: SIGXFSZ, classified as the output cap.
+    assert single.exit_code == 153, single
+    failure = classify_run(single, limits=limits, runtime=worker_config.runtime, scoring=False)
+    assert failure is not None and failure.reason == protocol.FailureReason.OUTPUT_TOO_LARGE
     assert (out_dir / "big").stat().st_size <= 4 << 20
 
 
@@ -178,7 +182,7 @@ def test_reference_data_hidden_and_env_clean(docker_client, worker_config, busyb
     image = docker_images.busybox_script_image("attack-reference", """
 ls -laR /mnt
 find / -path /proc -prune -o -path /sys -prune -o -name 'answer*' -print 2>/dev/null
-grep -r SECRET-ANSWER /mnt /tmp /etc /bin 2>/dev/null | head -n 3
+grep -r SECRET-ANSWER /mnt /tmp /etc 2>/dev/null | head -n 3
 env
 echo attempt > /mnt/out/predictions.txt
 """)
