@@ -1,32 +1,24 @@
-"""``make demo``'s driver: the whole mission on the embedded broker, and its answer without Docker."""
+"""``make demo``'s driver: the whole mission on the embedded broker, its stop, and its answer without Docker."""
 
 from __future__ import annotations
 
 import os
-import socket
+import shlex
+import signal
 import stat
 import subprocess
 import sys
+import time
 
+import pytest
+
+from tests.helpers.demo_run import DEMO, RunningDemo, demo_command, demo_env, descendants, still_alive
 from tests.helpers.paths import ROOT
-
-DEMO = ROOT / "examples" / "demo.py"
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_demo_runs_a_submission_to_the_leaderboard_on_the_embedded_broker(tmp_path, example_images):
-    env = {**os.environ, "EVALBOX_VAR_DIR": str(tmp_path)}
-    env.pop("DATABASE_URL", None)
-    env.pop("CELERY_BROKER_URL", None)
-    result = subprocess.run([sys.executable, str(DEMO), "--port", str(free_port()), "--registry-port", str(free_port()),
-                             "--no-serve"], cwd=ROOT,
-                            env=env, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(demo_command("--no-serve"), cwd=ROOT, env=demo_env(tmp_path), capture_output=True,
+                            text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     statuses = [line.split("]")[1].split()[0] for line in lines if line.strip().startswith("[")]
@@ -43,11 +35,41 @@ def test_demo_runs_a_submission_to_the_leaderboard_on_the_embedded_broker(tmp_pa
     assert leftovers.stdout == "", leftovers.stdout
 
 
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGHUP", "SIGTERM to make"])
+def test_a_stop_signal_stops_every_process_the_demo_started(how, tmp_path, example_images):
+    command = demo_command()
+    if how == "SIGTERM to make":
+        # make passes no SIGTERM on to its recipe: the demo learns of it from its parent's death.
+        (tmp_path / "Makefile").write_text(f"demo:\n\t{shlex.join(command)}\n")
+        command = ["make", "-s", "-f", str(tmp_path / "Makefile"), "demo"]
+    demo = RunningDemo(command, demo_env(tmp_path / "var"))
+    started: dict[int, str] = {}
+    try:
+        demo.wait_for("Press Ctrl-C to stop.", timeout=300)
+        started = descendants(demo.process.pid)
+        # The registry, the site, the site's worker and the compute worker, each with its children.
+        assert len(started) >= 4, started
+        demo.process.send_signal(signal.SIGHUP if how == "SIGHUP" else signal.SIGTERM)
+        deadline = time.monotonic() + 40
+        while still_alive(started) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert still_alive(started) == [], demo.output()
+        assert "stopping the site and the workers" in demo.output()
+        if how != "SIGTERM to make":
+            assert demo.process.wait(5) == 0
+    finally:
+        demo.process.kill()
+        demo.process.wait()
+        for pid in still_alive(started):  # a failed stop leaves nothing behind on the machine
+            os.kill(pid, signal.SIGKILL)
+
+
 def test_demo_without_docker_says_what_to_install(tmp_path):
-    env = {**os.environ, "EVALBOX_VAR_DIR": str(tmp_path), "DOCKER_HOST": f"unix://{tmp_path}/no-docker.sock"}
+    env = {**demo_env(tmp_path), "DOCKER_HOST": f"unix://{tmp_path}/no-docker.sock"}
     result = subprocess.run([sys.executable, str(DEMO), "--no-serve"], cwd=ROOT, env=env, capture_output=True,
                             text=True, timeout=60)
     assert result.returncode == 1
     assert "no Docker engine answers" in result.stderr
+    assert f"DOCKER_HOST=unix://{tmp_path}/no-docker.sock does not answer" in result.stderr
     assert "Install Docker Engine" in result.stderr
     assert "Traceback" not in result.stderr
