@@ -9,11 +9,13 @@ import stat
 import subprocess
 import sys
 import time
+import uuid
 
 import pytest
 
-from tests.helpers.demo_run import DEMO, RunningDemo, demo_command, demo_env, descendants, still_alive
+from tests.helpers.demo_run import DEMO, RunningDemo, demo_command, demo_env, descendants, remove_images, still_alive
 from tests.helpers.paths import ROOT
+from tests.helpers.private_services import free_port
 
 
 def test_demo_runs_a_submission_to_the_leaderboard_on_the_embedded_broker(tmp_path, example_images):
@@ -73,3 +75,24 @@ def test_demo_without_docker_says_what_to_install(tmp_path):
     assert f"DOCKER_HOST=unix://{tmp_path}/no-docker.sock does not answer" in result.stderr
     assert "Install Docker Engine" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_demo_from_no_example_images_builds_them_and_a_second_run_builds_nothing(tmp_path, docker_client):
+    # A namespace of its own: the run starts with none of its example images, and the images
+    # other tests use at the same time stay where they are.
+    prefix = f"evalbox-demo-{uuid.uuid4().hex[:8]}"
+    registry_port = free_port()
+    env = {**demo_env(tmp_path), "EVALBOX_EXAMPLES_PREFIX": prefix}
+    remove_images(docker_client, f"{prefix}/")
+    try:
+        runs = [subprocess.run(demo_command("--no-serve", registry_port=registry_port), cwd=ROOT, env=env,
+                               capture_output=True, text=True, timeout=600) for _ in range(2)]
+        for run in runs:
+            assert run.returncode == 0, run.stdout + run.stderr
+            assert "FINISHED" in run.stdout and f"evalbox demo: pushed 127.0.0.1:{registry_port}/" in run.stdout
+        first, second = (run.stdout for run in runs)
+        assert first.count(f"{prefix}/") >= 6 and first.count(": built in ") == 6, first
+        assert ": built in " not in second and second.count("exists, skipping") == 6, second
+        assert "building the example images that are missing" in first and "  ... " not in second
+    finally:
+        remove_images(docker_client, f"{prefix}/", f"127.0.0.1:{registry_port}/")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import subprocess
@@ -9,6 +10,9 @@ import sys
 import threading
 import time
 from pathlib import Path
+
+import docker
+import docker.errors
 
 from tests.helpers.paths import ROOT
 from tests.helpers.private_services import free_port
@@ -24,9 +28,10 @@ def demo_env(var_dir: Path) -> dict[str, str]:
     return env
 
 
-def demo_command(*extra: str) -> list[str]:
-    """The demo on free ports."""
-    return [sys.executable, str(DEMO), "--port", str(free_port()), "--registry-port", str(free_port()), *extra]
+def demo_command(*extra: str, registry_port: int | None = None) -> list[str]:
+    """The demo on free ports (the registry's on ``registry_port`` if given)."""
+    return [sys.executable, str(DEMO), "--port", str(free_port()), "--registry-port",
+            str(registry_port or free_port()), *extra]
 
 
 class RunningDemo:
@@ -95,3 +100,15 @@ def still_alive(processes: dict[int, str]) -> list[int]:
     """Those of ``processes`` (pid -> start time) that still run (zombies and reused pids do not count)."""
     return [pid for pid, started in processes.items()
             if (stat := _stat(pid)) is not None and stat[2] == started and stat[1] != "Z"]
+
+
+def remove_images(engine: docker.DockerClient, *prefixes: str) -> list[str]:
+    """Remove every image with a tag or digest starting with one of ``prefixes``; the references removed."""
+    removed = []
+    for image in engine.images.list():
+        for reference in [*image.tags, *image.attrs.get("RepoDigests", [])]:
+            if reference.startswith(prefixes):
+                with contextlib.suppress(docker.errors.ImageNotFound):
+                    engine.images.remove(reference, noprune=False)
+                removed.append(reference)
+    return removed
