@@ -93,3 +93,17 @@ def test_nginx_passes_the_client_address_and_the_tls_proxy_s_scheme():
     assert nginx.count("proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;") == 2
     assert nginx.count("proxy_set_header X-Forwarded-Proto $forwarded_proto;") == 2
     assert "$scheme;" not in nginx.replace('""      $scheme;', "")
+
+
+def test_the_debian_build_option_builds_every_image_here_from_the_project_s_base():
+    services = compose_config("docker-compose.yml", "debian-build.yml")["services"]
+    for name, service in services.items():
+        assert service["image"].startswith("evalbox-debian/"), (name, service["image"])
+        assert service["build"]["args"]["BASE"] == "evalbox/python-base:bookworm", name
+    assert services["web"]["build"]["args"]["PIP_OFFLINE"] == "1"
+    for name in ("postgres", "rabbitmq", "nginx", "registry"):
+        dockerfile = (COMPOSE / "debian" / services[name]["build"]["dockerfile"]).read_text()
+        assert "apt-get install" in dockerfile and "FROM ${BASE}" in dockerfile, name
+    # The official images stay the default.
+    default = compose_config("docker-compose.yml")["services"]
+    assert default["postgres"]["image"] == "postgres:16" and default["nginx"]["image"].startswith("nginx:")
