@@ -1,8 +1,8 @@
 """A reusable rate limit on Django's cache: at most ``limit`` hits per key in a window of ``window_s``.
 
 Sign-in counts failed attempts per client address and per account, sign-up every attempt per
-address and per requested name; a later endpoint (the registry's token endpoint) can do the
-same. Keys are hashed, so addresses and names never sit in the cache as they are. The count is
+address and per requested name; the registry's token endpoint counts failed credentials as
+sign-in does. Keys are hashed, so addresses and names never sit in the cache as they are. The count is
 a fixed window started by the first hit; under concurrent hits it may undercount by a few (the
 cache has no atomic read-modify-write for a pair), which a limit tolerates. Every server process
 must share the cache for the limit to hold across them (``EVALBOX_CACHE_DIR``, settings).
@@ -17,6 +17,10 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
+from django.http import HttpRequest
+
+from competition.client_address import client_address
+from competition.usernames import skeleton
 
 
 @dataclass(frozen=True)
@@ -56,8 +60,14 @@ class Throttle:
         cache.delete_many([self._cache_key(key) for key in keys])
 
 
+def request_keys(request: HttpRequest, name: str) -> tuple[str, str]:
+    """The keys of a request: its client address and the account it names."""
+    return f"address:{client_address(request)}", f"account:{skeleton(name.strip()[:150])}"
+
+
 def sign_in_throttle() -> Throttle:
-    """Failed sign-ins: ``EVALBOX_SIGN_IN_LIMIT`` per address and per account per window."""
+    """Failed sign-ins (the form, the registry's token endpoint): ``EVALBOX_SIGN_IN_LIMIT`` per address and
+    per account per window."""
     return Throttle("sign-in", settings.EVALBOX_SIGN_IN_LIMIT, settings.EVALBOX_THROTTLE_WINDOW_S)
 
 

@@ -4,9 +4,10 @@ Usage::
 
     python examples/build_images.py [--rebuild] [--verify] [--python-base IMAGE] [--busybox-base IMAGE]
 
-Tags (fixed, see :data:`IMAGES`): ``evalbox-examples/participant:latest``,
+Tags (see :data:`IMAGES`): ``evalbox-examples/participant:latest``,
 ``evalbox-examples/scoring:latest``, ``evalbox-examples/progress:latest``, ``evalbox-examples/exit-nonzero:latest``,
-``evalbox-examples/sleep-forever:latest``, ``evalbox-examples/bad-output:latest``. An image whose
+``evalbox-examples/sleep-forever:latest``, ``evalbox-examples/bad-output:latest``
+(``EVALBOX_EXAMPLES_PREFIX`` replaces ``evalbox-examples``). An image whose
 tag exists is skipped unless ``--rebuild``. The local base images are made first by
 ``examples/base-images/build.sh`` when missing; ``--python-base python:3.12-slim`` and
 ``--busybox-base busybox:1.36`` use registry images instead.
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -49,13 +51,16 @@ class ExampleImage:
     base: str  # "python" or "busybox"
 
 
+#: The tags' namespace; a test of ``make demo`` from nothing gives it one of its own, so that it
+#: can start with none of the images without taking them from anybody else.
+PREFIX = os.environ.get("EVALBOX_EXAMPLES_PREFIX", "evalbox-examples")
 IMAGES: dict[str, ExampleImage] = {
-    "participant": ExampleImage("evalbox-examples/participant:latest", HERE / "participant", "python"),
-    "scoring": ExampleImage("evalbox-examples/scoring:latest", HERE / "scoring", "python"),
-    "progress": ExampleImage("evalbox-examples/progress:latest", HERE / "progress", "python"),
-    "exit-nonzero": ExampleImage("evalbox-examples/exit-nonzero:latest", HERE / "bad" / "exit-nonzero", "busybox"),
-    "sleep-forever": ExampleImage("evalbox-examples/sleep-forever:latest", HERE / "bad" / "sleep-forever", "busybox"),
-    "bad-output": ExampleImage("evalbox-examples/bad-output:latest", HERE / "bad" / "bad-output", "busybox"),
+    "participant": ExampleImage(f"{PREFIX}/participant:latest", HERE / "participant", "python"),
+    "scoring": ExampleImage(f"{PREFIX}/scoring:latest", HERE / "scoring", "python"),
+    "progress": ExampleImage(f"{PREFIX}/progress:latest", HERE / "progress", "python"),
+    "exit-nonzero": ExampleImage(f"{PREFIX}/exit-nonzero:latest", HERE / "bad" / "exit-nonzero", "busybox"),
+    "sleep-forever": ExampleImage(f"{PREFIX}/sleep-forever:latest", HERE / "bad" / "sleep-forever", "busybox"),
+    "bad-output": ExampleImage(f"{PREFIX}/bad-output:latest", HERE / "bad" / "bad-output", "busybox"),
 }
 
 #: The limits the examples are checked under (the demo phase's).

@@ -1,13 +1,16 @@
 """``make demo``: the whole of evalbox on one machine, with no RabbitMQ.
 
-Builds the example images, migrates the embedded SQLite database, creates a demo competition
+Gets a Docker engine answering as ``make test`` does (``scripts/ensure-docker.sh``: installs and
+starts Docker where it can), builds the example images that are missing (their Debian base
+first), migrates the embedded SQLite database, creates a demo competition
 (docker submission on) with an organizer and a participant, starts the site, the platform
 registry (``docker-registry``, trusting the site's tokens), the site's Celery worker (with the
 periodic sweep) and one compute worker on the embedded ``filesystem://`` broker, pushes the
 example participant image to the registry as the participant would (``docker login`` with the
 API token, ``docker push``), submits it, prints a line per status until it ends, prints the
-leaderboard and the site URL, then keeps serving until Ctrl-C and stops every process it
-started. Without ``docker-registry`` installed it says so and submits the local image instead.
+leaderboard and the site URL, then keeps serving until Ctrl-C, SIGTERM or SIGHUP (or the death of
+its parent, such as ``make``) and stops every process it started (``demo_processes.py``).
+Without ``docker-registry`` installed it says so and submits the local image instead.
 
 Usage: ``python examples/demo.py [--port 8000] [--registry-port 5000] [--no-serve]``
 """
@@ -18,9 +21,9 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,70 +38,46 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "examples"))
 import build_images  # noqa: E402  (examples/ is a folder of scripts, not a package)
 import make_demo_archives  # noqa: E402
+from demo_processes import Processes, Stopped, started, stop_on_signals  # noqa: E402
 
 FINAL = {"FINISHED", "FAILED", "CANCELLED"}
-NO_DOCKER = """evalbox demo: no Docker engine answers ({error}).
+NO_DOCKER = """evalbox demo: no Docker engine answers, and scripts/ensure-docker.sh could not start one:
+  {reason}
 The demo runs participant images in Docker. Install Docker Engine
-(https://docs.docker.com/engine/install/, or `apt-get install docker.io` on Debian/Ubuntu),
-start it (`sudo systemctl start docker`, or `sudo bash scripts/ensure-docker.sh`), make sure
-your user may use it (`docker info` works), then run `make demo` again."""
+(https://docs.docker.com/engine/install/, or `apt-get install docker.io` on Debian/Ubuntu), or run
+`make demo` as root on Debian, where it installs and starts it the way `make test` does."""
 
 
-def check_docker() -> None:
-    """Exit at once with what to install when no Docker engine answers."""
-    try:
-        client = docker.from_env(timeout=5)
-        client.ping()
-        client.close()
-    except Exception as exc:  # noqa: BLE001 - any failure means the same thing to the user
-        raise SystemExit(NO_DOCKER.format(error=str(exc).splitlines()[0][:200])) from None
-
-
-class Processes:
-    """The processes the demo started, stopped together."""
-
-    def __init__(self, env: dict[str, str], log_dir: Path) -> None:
-        self.env, self.log_dir = env, log_dir
-        self.running: list[tuple[str, subprocess.Popen[bytes]]] = []
-
-    def start(self, name: str, *command: str) -> None:
-        """Start ``command`` with its output in ``var/demo/<name>.log``."""
-        with open(self.log_dir / f"{name}.log", "wb") as log:
-            process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                       start_new_session=True)
-        self.running.append((name, process))
-
-    def check(self) -> None:
-        """Exit with the log's tail if a process died."""
-        for name, process in self.running:
-            if process.poll() is not None:
-                tail = (self.log_dir / f"{name}.log").read_text(errors="replace")[-3000:]
-                raise SystemExit(f"evalbox demo: the {name} process exited ({process.returncode}):\n{tail}")
-
-    def stop(self) -> None:
-        """SIGTERM every process group, then SIGKILL what is left after 20 s."""
-        for _, process in self.running:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        deadline = time.monotonic() + 20
-        for name, process in self.running:
-            try:
-                process.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                print(f"  {name} did not stop in time: killed", flush=True)
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+def ensure_docker() -> None:
+    """Get a Docker engine answering as ``make test`` does (install and start it where it can), or exit."""
+    with progress("checking the Docker engine"):
+        done = subprocess.run(["bash", str(ROOT / "scripts" / "ensure-docker.sh")], cwd=ROOT, text=True,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    lines = [line.removeprefix("ensure-docker: ") for line in done.stderr.splitlines() if line.strip()]
+    if done.returncode != 0:
+        raise SystemExit(NO_DOCKER.format(reason=lines[-1] if lines else f"exit status {done.returncode}"))
+    if lines and lines[-1] != "Docker engine is running":
+        print(f"evalbox demo: {lines[-1]}", flush=True)
 
 
 @contextmanager
-def started(env: dict[str, str], log_dir: Path) -> Iterator[Processes]:
-    """Processes stopped on exit, whatever happens (Ctrl-C included)."""
-    processes = Processes(env, log_dir)
+def progress(label: str, every_s: float = 15) -> Iterator[None]:
+    """Print ``label``, then a line every ``every_s`` seconds until the step ends, then its duration."""
+    print(f"evalbox demo: {label}", flush=True)
+    started_at, finished = time.monotonic(), threading.Event()
+
+    def tick() -> None:
+        while not finished.wait(every_s):
+            print(f"  ... {label}: {time.monotonic() - started_at:.0f} s", flush=True)
+
+    ticker = threading.Thread(target=tick, daemon=True)
+    ticker.start()
     try:
-        yield processes
+        yield
     finally:
-        print("evalbox demo: stopping the site and the workers", flush=True)
-        processes.stop()
+        finished.set()
+        ticker.join()
+    print(f"  {label}: done in {time.monotonic() - started_at:.1f} s", flush=True)
 
 
 def manage(env: dict[str, str], *args: str) -> str:
@@ -192,68 +171,96 @@ def print_leaderboard(board: dict) -> None:
                                 *(f"{row['scores_text'].get(k, ''):>9}" for k in keys)]))
 
 
-def main() -> int:
-    """Run the demo."""
+def parse_args() -> argparse.Namespace:
+    """The demo's options."""
     parser = argparse.ArgumentParser(description="Run evalbox end to end on this machine.")
     parser.add_argument("--port", type=int, default=8000, help="the site's port on 127.0.0.1 (default 8000)")
     parser.add_argument("--registry-port", type=int, default=5000, help="the registry's port (default 5000)")
     parser.add_argument("--no-serve", action="store_true", help="stop after printing the leaderboard")
-    args = parser.parse_args()
+    return parser.parse_args()
 
-    check_docker()
-    # var/ keeps the secret key, the database, the data archives and the broker's messages,
-    # which carry worker tokens: readable by its owner only.
-    var_dir = private_dir(Path(os.environ.get("EVALBOX_VAR_DIR", ROOT / "var")))
-    demo_dir = var_dir / "demo"
-    demo_dir.mkdir(mode=0o700, exist_ok=True)
-    url = f"http://127.0.0.1:{args.port}"
-    env = {**os.environ, "EVALBOX_VAR_DIR": str(var_dir), "EVALBOX_SITE_URL": url,
+
+def demo_env(args: argparse.Namespace, var_dir: Path) -> dict[str, str]:
+    """The environment of every process of the demo: embedded broker and database, all state in ``var_dir``."""
+    env = {**os.environ, "EVALBOX_VAR_DIR": str(var_dir), "EVALBOX_SITE_URL": f"http://127.0.0.1:{args.port}",
            "CELERY_BROKER_URL": "filesystem://", "EVALBOX_BROKER_DIR": str(var_dir / "broker"),
            "EVALBOX_DATA_DIR": str(var_dir / "worker"), "EVALBOX_SWEEP_INTERVAL_S": "10",
            "DJANGO_SETTINGS_MODULE": "competition.project.settings",
            "EVALBOX_REGISTRY": f"127.0.0.1:{args.registry_port}"}
     env.pop("DATABASE_URL", None)
+    return env
 
-    print("evalbox demo: building the example images", flush=True)
-    client = docker.from_env()
-    tags = build_images.build_all(client)
-    client.close()
+
+def prepare(env: dict[str, str], demo_dir: Path) -> tuple[dict[str, str], dict]:
+    """Build the images that are missing, migrate, set the demo competition up; the tags and the demo's JSON."""
+    with progress("building the example images that are missing (their Debian base first: minutes, once)"):
+        client = docker.from_env()
+        tags = build_images.build_all(client)
+        client.close()
     archives = make_demo_archives.make_archives(demo_dir)
-    print("evalbox demo: preparing the database", flush=True)
-    manage(env, "migrate", "--noinput")
-    demo = json.loads(manage(env, "demo_setup", "--input", str(archives["input"]),
-                             "--reference", str(archives["reference"]), "--scoring-image", tags["scoring"]))
+    with progress("preparing the database"):
+        manage(env, "migrate", "--noinput")
+        demo = json.loads(manage(env, "demo_setup", "--input", str(archives["input"]),
+                                 "--reference", str(archives["reference"]), "--scoring-image", tags["scoring"]))
+    return tags, demo
 
+
+def start_services(env: dict[str, str], processes: Processes, var_dir: Path, registry_port: int) -> None:
+    """The registry, the site, the site's Celery worker (with the sweep) and one compute worker."""
+    if not start_registry(env, processes, var_dir, registry_port):
+        env.pop("EVALBOX_REGISTRY")
+    processes.start("site", sys.executable, "manage.py", "runserver", env["EVALBOX_SITE_URL"].removeprefix("http://"),
+                    "--noreload", "--insecure")
+    processes.start("site-worker", sys.executable, "-m", "celery", "-A", "competition.project.celery", "worker",
+                    "-B", "-Q", "evalbox-site", "-c", "1", "-l", "info", "-n", "evalbox-site@%h")
+    processes.start("compute-worker", sys.executable, "-m", "celery", "-A", "compute_worker", "worker",
+                    "-Q", "compute-worker", "-c", "1", "-l", "info", "-n", "evalbox-demo@%h")
+    wait_for_site(env["EVALBOX_SITE_URL"], processes)
+
+
+def submit(env: dict[str, str], demo: dict, tags: dict[str, str], demo_dir: Path, processes: Processes) -> dict:
+    """Push (when the registry runs) and submit the participant's image, follow it, print the leaderboard."""
+    url = env["EVALBOX_SITE_URL"]
+    http = requests.Session()
+    http.headers["Authorization"] = f"Token {demo['participant_token']}"
+    image = push_to_registry(env, demo, tags["participant"], demo_dir) if "EVALBOX_REGISTRY" in env \
+        else tags["participant"]
+    print(f"evalbox demo: submitting {image}", flush=True)
+    response = http.post(f"{url}/api/competitions/{demo['competition']}/submissions/",
+                         json={"phase": demo["phase"], "image": image}, timeout=30)
+    if response.status_code != 201:
+        raise SystemExit(f"evalbox demo: the submission was refused ({response.status_code}): {response.text}")
+    submission = follow(http, url, response.json()["id"], processes)
+    if submission["status"] != "FINISHED":
+        print(f"evalbox demo: the submission {submission['status']}: {submission.get('failure_label')}: "
+              f"{submission.get('failure_message')}", flush=True)
+    print("evalbox demo: leaderboard", flush=True)
+    print_leaderboard(http.get(f"{url}/api/phases/{demo['phase']}/leaderboard/", timeout=10).json())
+    print(f"\nevalbox demo: the site is at {url}/competitions/{demo['competition']}/\n"
+          f"  organizer:   {demo['organizer']['username']} / {demo['organizer']['password']}\n"
+          f"  participant: {demo['participant']['username']} / {demo['participant']['password']}\n"
+          f"  logs in {demo_dir}", flush=True)
+    return submission
+
+
+def main() -> int:
+    """Run the demo; Ctrl-C, SIGTERM, SIGHUP or the parent's death stop everything it started."""
+    began = time.monotonic()
+    stop_on_signals()
+    args = parse_args()
+    ensure_docker()
+    # var/ keeps the secret key, the database, the data archives and the broker's messages,
+    # which carry worker tokens: readable by its owner only.
+    var_dir = private_dir(Path(os.environ.get("EVALBOX_VAR_DIR", ROOT / "var")))
+    demo_dir = var_dir / "demo"
+    demo_dir.mkdir(mode=0o700, exist_ok=True)
+    env = demo_env(args, var_dir)
+    tags, demo = prepare(env, demo_dir)
     with started(env, demo_dir) as processes:
-        if not start_registry(env, processes, var_dir, args.registry_port):
-            env.pop("EVALBOX_REGISTRY")
-        processes.start("site", sys.executable, "manage.py", "runserver", f"127.0.0.1:{args.port}",
-                        "--noreload", "--insecure")
-        processes.start("site-worker", sys.executable, "-m", "celery", "-A", "competition.project.celery", "worker",
-                        "-B", "-Q", "evalbox-site", "-c", "1", "-l", "info", "-n", "evalbox-site@%h")
-        processes.start("compute-worker", sys.executable, "-m", "celery", "-A", "compute_worker", "worker",
-                        "-Q", "compute-worker", "-c", "1", "-l", "info", "-n", "evalbox-demo@%h")
-        wait_for_site(url, processes)
-
-        http = requests.Session()
-        http.headers["Authorization"] = f"Token {demo['participant_token']}"
-        image = push_to_registry(env, demo, tags["participant"], demo_dir) if "EVALBOX_REGISTRY" in env \
-            else tags["participant"]
-        print(f"evalbox demo: submitting {image}", flush=True)
-        response = http.post(f"{url}/api/competitions/{demo['competition']}/submissions/",
-                             json={"phase": demo["phase"], "image": image}, timeout=30)
-        if response.status_code != 201:
-            raise SystemExit(f"evalbox demo: the submission was refused ({response.status_code}): {response.text}")
-        submission = follow(http, url, response.json()["id"], processes)
-        if submission["status"] != "FINISHED":
-            print(f"evalbox demo: the submission {submission['status']}: {submission.get('failure_label')}: "
-                  f"{submission.get('failure_message')}", flush=True)
-        print("evalbox demo: leaderboard", flush=True)
-        print_leaderboard(http.get(f"{url}/api/phases/{demo['phase']}/leaderboard/", timeout=10).json())
-        print(f"\nevalbox demo: the site is at {url}/competitions/{demo['competition']}/\n"
-              f"  organizer:   {demo['organizer']['username']} / {demo['organizer']['password']}\n"
-              f"  participant: {demo['participant']['username']} / {demo['participant']['password']}\n"
-              f"  logs in {demo_dir}", flush=True)
+        start_services(env, processes, var_dir, args.registry_port)
+        print(f"evalbox demo: site, workers and registry up {time.monotonic() - began:.1f} s after the start",
+              flush=True)
+        submission = submit(env, demo, tags, demo_dir, processes)
         if args.no_serve:
             return 0 if submission["status"] == "FINISHED" else 1
         print("Press Ctrl-C to stop.", flush=True)
@@ -261,7 +268,7 @@ def main() -> int:
             while True:
                 processes.check()
                 time.sleep(1)
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, Stopped):
             return 0
 
 

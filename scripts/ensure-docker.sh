@@ -9,6 +9,12 @@ if docker info >/dev/null 2>&1; then
     log "Docker engine is running"
     exit 0
 fi
+# An engine named by DOCKER_HOST is someone else's to start: starting a local dockerd would not help.
+if [ -n "${DOCKER_HOST:-}" ] && [ "${DOCKER_HOST}" != unix:///var/run/docker.sock ] &&
+    [ "${DOCKER_HOST}" != unix:///run/docker.sock ]; then
+    log "the Docker engine at DOCKER_HOST=$DOCKER_HOST does not answer: start it, or unset DOCKER_HOST"
+    exit 1
+fi
 if ! command -v dockerd >/dev/null 2>&1; then
     if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
         log "no Docker engine: install Docker (https://docs.docker.com/engine/install/) and start it"

@@ -4,7 +4,8 @@
 authentication): people authenticate with HTTP Basic, their username and API token; the answer
 is a JWT granting what :func:`competition.registry.access.decide` allows. Refusals use the
 registry protocol's error shape, so ``docker`` prints their message: 401 without or with wrong
-credentials, 403 when a push is refused or nothing asked for is allowed.
+credentials, 403 when a push is refused or nothing asked for is allowed, 429 ("try again in N s")
+after too many failed credentials from one address or for one account, as the sign-in form.
 
 ``POST /api/registry/events`` takes the registry's notifications (``Authorization: Bearer
 <secret>``) and records pushed manifests (:mod:`competition.registry.events`).
@@ -29,6 +30,7 @@ from ..registry import events, names
 from ..registry.access import PUSH, decide
 from ..registry.keys import SigningKeyMissing
 from ..registry.tokens import BadScope, parse_scopes, sign_token
+from ..throttle import request_keys, sign_in_throttle, too_many
 
 logger = logging.getLogger(__name__)
 
@@ -44,11 +46,8 @@ def registry_error(status: int, code: str, message: str) -> JsonResponse:
     return response
 
 
-def basic_user(request: HttpRequest):
-    """The active user of ``Authorization: Basic base64(username:api-token)``; ``None`` without the header.
-
-    Raises ``PermissionError`` with the reason when credentials are given but wrong.
-    """
+def _basic_credentials(request: HttpRequest) -> tuple[str, str] | None:
+    """``(username, key)`` of an ``Authorization: Basic`` header; ``PermissionError`` when it is malformed."""
     header = request.headers.get("Authorization", "")
     if not header.startswith("Basic "):
         return None
@@ -56,6 +55,26 @@ def basic_user(request: HttpRequest):
         username, _, key = base64.b64decode(header[6:].strip(), validate=True).decode().partition(":")
     except (binascii.Error, UnicodeDecodeError):
         raise PermissionError("malformed Basic credentials") from None
+    return username, key
+
+
+def _claimed_username(request: HttpRequest) -> str:
+    """The username the Basic credentials name (empty when there are none or they are malformed)."""
+    try:
+        return (_basic_credentials(request) or ("", ""))[0]
+    except PermissionError:
+        return ""
+
+
+def basic_user(request: HttpRequest):
+    """The active user of ``Authorization: Basic base64(username:api-token)``; ``None`` without the header.
+
+    Raises ``PermissionError`` with the reason when credentials are given but wrong.
+    """
+    credentials = _basic_credentials(request)
+    if credentials is None:
+        return None
+    username, key = credentials
     token = ApiToken.objects.select_related("user").filter(key_hash=hash_token(key)).first() if key else None
     if token is None or token.user.get_username() != username or not token.user.is_active:
         raise PermissionError("wrong username or API token (the password is your API token: manage.py issue_token)")
@@ -71,10 +90,18 @@ def token(request: HttpRequest) -> JsonResponse:
         return registry_error(404, "UNSUPPORTED", "this site runs no registry")
     if request.GET.get("service") not in (None, settings.EVALBOX_REGISTRY_SERVICE):
         return registry_error(400, "UNSUPPORTED", f"this token server serves {settings.EVALBOX_REGISTRY_SERVICE}")
+    # Failed credentials count as failed sign-ins, per address and per account (competition/throttle.py).
+    keys = request_keys(request, _claimed_username(request))
+    wait_s = sign_in_throttle().wait_s(*keys)
+    if wait_s:
+        response = registry_error(429, "TOOMANYREQUESTS", too_many(wait_s))
+        response["Retry-After"] = str(wait_s)
+        return response
     try:
         user = basic_user(request)
         scopes = parse_scopes(request.GET.getlist("scope"))
     except PermissionError as exc:
+        sign_in_throttle().hit(*keys)
         return registry_error(401, "UNAUTHORIZED", f"authentication failed: {exc}")
     except BadScope as exc:
         return registry_error(400, "UNSUPPORTED", str(exc))

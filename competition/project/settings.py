@@ -61,6 +61,8 @@ EVALBOX_TLS = _env_bool("EVALBOX_TLS", False)
 if EVALBOX_TLS:
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = True
+    # Health checks call gunicorn over plain HTTP inside the stack (docker-compose.yml).
+    SECURE_REDIRECT_EXEMPT = [r"^health$"]
     SECURE_HSTS_SECONDS = int(os.environ.get("EVALBOX_HSTS_SECONDS", str(365 * 24 * 3600)))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("EVALBOX_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = _env_bool("EVALBOX_HSTS_PRELOAD", True)

@@ -9,17 +9,11 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from competition.client_address import client_address
 from competition.forms import SignInForm, SignUpForm
-from competition.throttle import sign_in_throttle, sign_up_throttle, too_many
-from competition.usernames import UNAVAILABLE, skeleton
+from competition.throttle import request_keys, sign_in_throttle, sign_up_throttle, too_many
+from competition.usernames import UNAVAILABLE
 
 from .methods import form_page
-
-
-def _keys(request, name: str) -> tuple[str, str]:
-    """The throttle's keys of a request: its client address and the account it names."""
-    return f"address:{client_address(request)}", f"account:{skeleton(name.strip()[:150])}"
 
 
 def _throttled(response: HttpResponse, wait_s: int) -> HttpResponse:
@@ -37,7 +31,7 @@ class SignInView(LoginView):
 
     def post(self, request, *args, **kwargs):
         """Refuse at once (429, before checking any password) while the address or the account is over its limit."""
-        wait_s = sign_in_throttle().wait_s(*_keys(request, request.POST.get("username", "")))
+        wait_s = sign_in_throttle().wait_s(*request_keys(request, request.POST.get("username", "")))
         if wait_s:
             context = self.get_context_data(form=self.authentication_form(request), throttled=too_many(wait_s))
             return _throttled(self.render_to_response(context), wait_s)
@@ -45,12 +39,12 @@ class SignInView(LoginView):
 
     def form_valid(self, form):
         """Sign in and forget the account's failures."""
-        sign_in_throttle().clear(_keys(self.request, form.get_user().get_username())[1])
+        sign_in_throttle().clear(request_keys(self.request, form.get_user().get_username())[1])
         return super().form_valid(form)
 
     def form_invalid(self, form):
         """Count the failure for the address and the account."""
-        sign_in_throttle().hit(*_keys(self.request, self.request.POST.get("username", "")))
+        sign_in_throttle().hit(*request_keys(self.request, self.request.POST.get("username", "")))
         return super().form_invalid(form)
 
 
@@ -78,7 +72,7 @@ def signup(request):
         return redirect("home")
     context = {"next": _safe_next(request) or ""}
     if request.method == "POST":
-        keys = _keys(request, request.POST.get("username", ""))
+        keys = request_keys(request, request.POST.get("username", ""))
         wait_s = sign_up_throttle().wait_s(*keys)
         if wait_s:
             context.update(form=SignUpForm(), throttled=too_many(wait_s))

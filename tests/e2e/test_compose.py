@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 import shutil
 import subprocess
+import sys
 
 import pytest
 import yaml
@@ -67,3 +70,40 @@ def test_worker_deployment_is_valid(profile):
         assert any("docker.sock" in str(volume) for volume in service.get("volumes", []))
     if profile == "gpu":
         assert any("devices" in str(s.get("deploy", "")) for s in workers)
+
+
+def test_check_deploy_reports_nothing_under_the_web_service_s_settings(tmp_path):
+    """``manage.py check --deploy`` with the environment compose gives ``web`` (the example's secrets replaced)."""
+    environment = compose_config("docker-compose.yml")["services"]["web"]["environment"]
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "EVALBOX_"))}
+    env.update({key: str(value) for key, value in environment.items()})
+    # What an operator sets in compose/.env, and paths of the container that do not exist here.
+    env.update(DJANGO_SECRET_KEY=secrets.token_urlsafe(50), EVALBOX_VAR_DIR=str(tmp_path / "var"),
+               EVALBOX_CACHE_DIR=str(tmp_path / "cache"), EVALBOX_STATIC_ROOT=str(tmp_path / "static"),
+               EVALBOX_MEDIA_ROOT=str(tmp_path / "media"), DJANGO_SETTINGS_MODULE="competition.project.settings")
+    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=ROOT,
+                            env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+    assert environment["EVALBOX_TLS"] == "1" and environment["EVALBOX_TRUSTED_PROXIES"] == "1"
+
+
+def test_nginx_passes_the_client_address_and_the_tls_proxy_s_scheme():
+    nginx = (COMPOSE / "nginx.conf").read_text()
+    assert nginx.count("proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;") == 2
+    assert nginx.count("proxy_set_header X-Forwarded-Proto $forwarded_proto;") == 2
+    assert "$scheme;" not in nginx.replace('""      $scheme;', "")
+
+
+def test_the_debian_build_option_builds_every_image_here_from_the_project_s_base():
+    services = compose_config("docker-compose.yml", "debian-build.yml")["services"]
+    for name, service in services.items():
+        assert service["image"].startswith("evalbox-debian/"), (name, service["image"])
+        assert service["build"]["args"]["BASE"] == "evalbox/python-base:bookworm", name
+    assert services["web"]["build"]["args"]["PIP_OFFLINE"] == "1"
+    for name in ("postgres", "rabbitmq", "nginx", "registry"):
+        dockerfile = (COMPOSE / "debian" / services[name]["build"]["dockerfile"]).read_text()
+        assert "apt-get install" in dockerfile and "FROM ${BASE}" in dockerfile, name
+    # The official images stay the default.
+    default = compose_config("docker-compose.yml")["services"]
+    assert default["postgres"]["image"] == "postgres:16" and default["nginx"]["image"].startswith("nginx:")

@@ -3,6 +3,7 @@ co-organizer invitations that never say which names exist, and rate limits on si
 
 from __future__ import annotations
 
+import base64
 import re
 import time
 
@@ -13,6 +14,7 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from competition.client_address import client_address
+from competition.models import ApiToken
 from competition.throttle import Throttle
 from competition.usernames import UNAVAILABLE, skeleton
 from tests.helpers.accounts import PASSWORD
@@ -132,6 +134,25 @@ def test_sign_in_is_limited_per_address_and_per_account(client, settings, player
     assert _sign_in(Client(), "pat", PASSWORD, address="10.0.0.2").status_code == 429  # the account, elsewhere
     assert _sign_in(Client(), "sam", "x", address="10.0.0.1").status_code == 429  # the address, another account
     assert _sign_in(Client(), "pat2", "x", address="10.0.0.3").status_code == 200  # neither: just wrong
+
+
+def _registry_token(username: str, key: str, address: str):
+    credentials = base64.b64encode(f"{username}:{key}".encode()).decode()
+    return Client().get("/api/registry/token", {"service": django_settings.EVALBOX_REGISTRY_SERVICE},
+                        HTTP_AUTHORIZATION=f"Basic {credentials}", REMOTE_ADDR=address)
+
+
+def test_the_registry_token_endpoint_limits_failed_credentials_per_address_and_per_account(settings, player):
+    settings.EVALBOX_SIGN_IN_LIMIT, settings.EVALBOX_REGISTRY = 3, "registry.example"
+    key = ApiToken.issue(player)
+    for _ in range(3):
+        assert _registry_token("pat", "wrong", "10.0.0.1").status_code == 401
+    refused = _registry_token("pat", key, "10.0.0.1")  # even the right token, while over the limit
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+    assert "try again in" in refused.json()["errors"][0]["message"]
+    assert _registry_token("pat", key, "10.0.0.2").status_code == 429  # the account, from elsewhere
+    assert _registry_token("sam", "x", "10.0.0.1").status_code == 429  # the address, another account
+    assert _registry_token("pat2", "x", "10.0.0.3").status_code == 401  # neither: just wrong
 
 
 def test_a_successful_sign_in_clears_the_accounts_failures(client, settings, player):
