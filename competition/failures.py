@@ -13,6 +13,7 @@ FAILURE_LABELS: dict[FailureReason, str] = {
     FailureReason.IMAGE_PLATFORM_MISSING: "Image platform missing",
     FailureReason.IMAGE_UNSUPPORTED: "Image format unsupported",
     FailureReason.IMAGE_PULL_TIMEOUT: "Image pull timed out",
+    FailureReason.IMAGE_REGISTRY_UNREACHABLE: "Registry unreachable",
     FailureReason.DATA_ERROR: "Data error",
     FailureReason.TIME_LIMIT: "Time limit exceeded",
     FailureReason.OUT_OF_MEMORY: "Out of memory",
@@ -27,5 +28,9 @@ FAILURE_LABELS: dict[FailureReason, str] = {
     FailureReason.WORKER_ERROR: "Worker error",
 }
 
-#: Failures caused by the platform, not the participant: they do not count against a quota.
-PLATFORM_FAILURES = frozenset({FailureReason.WORKER_LOST, FailureReason.WORKER_ERROR})
+#: Failures caused by the platform, the organizers or the registry's connection, not the
+#: participant's image: they do not count against a quota (docs/participants.md marks them).
+PLATFORM_FAILURES = frozenset({
+    FailureReason.WORKER_LOST, FailureReason.WORKER_ERROR, FailureReason.DATA_ERROR, FailureReason.SCORING_ERROR,
+    FailureReason.GPU_UNAVAILABLE, FailureReason.IMAGE_PULL_TIMEOUT, FailureReason.IMAGE_REGISTRY_UNREACHABLE,
+})

@@ -1,7 +1,8 @@
 """Submission quotas of a phase: per UTC day and in total, per participant or per team.
 
-Every submission counts, whatever its outcome, except those that failed through no fault of the
-participant (the worker was lost or broke). A team's members share the team's quota; a
+Every submission counts, whatever its outcome (a cancelled one too), except those that failed
+through no fault of the participant (:data:`competition.failures.PLATFORM_FAILURES`).
+A team's members share the team's quota; a
 participant alone counts every submission they made (:func:`competition.teams.quota_scope`).
 :func:`quota_problem` must run after the submitter's rows were locked
 (:func:`competition.teams.lock_submitter`: the participant, then the team), so that concurrent
