@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, re_path
 
-from . import accounts, competitions, invitations, organizer, participants, phases, results, submission_page, teams
+from . import accounts, competitions, invitations, organizer, participants, phase_data, phases, results, submission_page, teams
 
 _SLUG = r"^competitions/(?P<slug>[-a-zA-Z0-9_]+)/"
 _SUBMISSION = _SLUG + r"submissions/(?P<submission_id>[0-9]{1,18})/"
@@ -63,4 +63,6 @@ urlpatterns = [
         phases.edit,
         name="phase_edit",
     ),
+    re_path(_SLUG + r"phases/(?P<phase_id>[0-9]{1,18})/data/(?P<kind>input|reference)/$", phase_data.download,
+            name="phase_data"),
 ]

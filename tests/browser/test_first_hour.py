@@ -1,0 +1,57 @@
+"""The first hour in a real browser: the phase form keeps chosen archives across an error and links them,
+and an approved participant downloads the input data from the Participate tab."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from competition.models import Phase
+from tests.helpers.archives import tar_gz, zip_bytes
+from tests.helpers.browser import sign_in
+
+pytestmark = [pytest.mark.rabbitmq]
+
+
+def test_the_phase_form_keeps_the_archives_and_links_them(new_page, screenshot, make_competition, make_participant,
+                                                          tmp_path: Path):
+    competition = make_competition("birds")
+    make_participant(competition, "pat")
+    (tmp_path / "input.zip").write_bytes(zip_bytes({"x.csv": b"id\n1\n"}))
+    (tmp_path / "truth.tar.gz").write_bytes(tar_gz({"truth.csv": b"id,y\n1,1\n"}))
+    olga = new_page()
+    sign_in(olga, "olga")
+    olga.goto("/competitions/birds/phases/new/")
+    olga.get_by_label("Name").fill("Development")
+    olga.get_by_label("Scoring image").fill("ghcr.io/org/scorer:1.0")
+    olga.get_by_label("Input data").set_input_files(str(tmp_path / "input.zip"))
+    olga.get_by_label("Reference data").set_input_files(str(tmp_path / "truth.tar.gz"))
+    olga.locator("#id_columns-0-key").fill("accuracy")
+    olga.locator("#id_columns-0-label").fill("Accuracy")
+    olga.locator("#id_columns-0-ranks").check()
+    olga.get_by_role("button", name="Create phase").click()  # the start is missing
+    expect(olga.locator(".kept-upload")).to_have_count(2)
+    expect(olga.get_by_text("This field is required.").first).to_be_visible()
+    screenshot(olga, "kept-after-error")
+    olga.get_by_label("Start").fill("2026-01-01T00:00")
+    olga.get_by_role("button", name="Create phase").click()
+    olga.wait_for_url("**/competitions/birds/")
+    phase = Phase.objects.get(competition=competition)
+    assert phase.input_data_sha256 and phase.reference_data_sha256
+    olga.goto(f"/competitions/birds/phases/{phase.pk}/edit/")
+    screenshot(olga, "edit-form-links")
+    with olga.expect_download() as download:
+        olga.locator(f"a[href='/competitions/birds/phases/{phase.pk}/data/reference/']").click()
+    assert Path(download.value.path()).read_bytes() == (tmp_path / "truth.tar.gz").read_bytes()
+
+    pat = new_page()
+    sign_in(pat, "pat")
+    pat.goto("/competitions/birds/participate/")
+    link = pat.locator("#phase-data a")
+    expect(link).to_have_text("input.zip")
+    screenshot(pat, "participate-input-data")
+    with pat.expect_download() as download:
+        link.click()
+    assert Path(download.value.path()).read_bytes() == (tmp_path / "input.zip").read_bytes()
