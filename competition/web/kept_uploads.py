@@ -21,11 +21,11 @@ def restore(request, fields: tuple[str, ...]) -> dict[str, UploadedFile]:
     """The posted files, with the kept archive of each field the post left empty (unless it asks to drop it)."""
     files = dict(request.FILES.items())
     for name, kept in _kept(request).items():
-        if name in fields and name not in files and request.POST.get(f"{name}-keep") == "1":
-            if default_storage.exists(kept["path"]):
-                handle = default_storage.open(kept["path"], "rb")
-                files[name] = UploadedFile(handle, name=kept["name"], size=default_storage.size(kept["path"]))
-                files[name].kept = True
+        wanted = name in fields and name not in files and request.POST.get(f"{name}-keep") == "1"
+        if wanted and default_storage.exists(kept["path"]):
+            handle = default_storage.open(kept["path"], "rb")
+            files[name] = UploadedFile(handle, name=kept["name"], size=default_storage.size(kept["path"]))
+            files[name].kept = True
     return files
 
 

@@ -15,7 +15,6 @@ from . import kept_uploads
 from .access import get_organized_competition
 from .methods import form_page
 
-
 #: The form's archive fields, kept across a form error.
 ARCHIVES = ("input_data", "reference_data")
 

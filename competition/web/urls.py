@@ -3,7 +3,18 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, re_path
 
-from . import accounts, competitions, invitations, organizer, participants, phase_data, phases, results, submission_page, teams
+from . import (
+    accounts,
+    competitions,
+    invitations,
+    organizer,
+    participants,
+    phase_data,
+    phases,
+    results,
+    submission_page,
+    teams,
+)
 
 _SLUG = r"^competitions/(?P<slug>[-a-zA-Z0-9_]+)/"
 _SUBMISSION = _SLUG + r"submissions/(?P<submission_id>[0-9]{1,18})/"
