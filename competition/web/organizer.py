@@ -38,6 +38,8 @@ from .competitions import _tab_context
 from .rows import BADGES
 
 MAX_ROWS = 200
+#: The end of each log shown in the table (the submission's page has all of it).
+LOG_TAIL_CHARS = 4000
 STATUSES = [s.value for s in Status]
 
 
@@ -59,6 +61,11 @@ def _ranking_score(submission: Submission) -> dict | None:
     if ranking is None or submission.rank_score is None:
         return None
     return score_json(submission.rank_score, ranking)
+
+
+def _tail(text: str) -> str:
+    """The last :data:`LOG_TAIL_CHARS` characters of a log, marked when cut."""
+    return text if len(text) <= LOG_TAIL_CHARS else "\u2026" + text[-LOG_TAIL_CHARS:]
 
 
 def _counts(competition, phases) -> list[dict]:
@@ -101,6 +108,8 @@ def submissions(request, slug: str):
             "badge": BADGES.get(s.status, "text-bg-secondary"),
             "labels": sorted((s.image_labels or {}).items()) if isinstance(s.image_labels, dict) else [],
             "score": _ranking_score(s),
+            "logs": [(name, _tail(text)) for name, text in (("Program log", s.participant_log),
+                                                            ("Scoring log", s.scoring_log)) if text],
         }
         for s in found[:MAX_ROWS]
     ]

@@ -55,3 +55,21 @@ def test_the_phase_form_keeps_the_archives_and_links_them(new_page, screenshot, 
     with pat.expect_download() as download:
         link.click()
     assert Path(download.value.path()).read_bytes() == (tmp_path / "input.zip").read_bytes()
+
+
+def test_the_organizer_reads_the_logs_on_the_submissions_tab(new_page, screenshot, make_competition, make_phase,
+                                                             make_participant, make_submission):
+    competition = make_competition("owls")
+    phase = make_phase(competition, "Development")
+    make_submission(phase, make_participant(competition, "pat"), status="FAILED", failure_reason="bad_output",
+                    failure_message="The scorer rejected the output.", participant_log="reading /mnt/in\nwrote 3 rows",
+                    scoring_log="predictions.csv: missing id 7")
+    olga = new_page()
+    sign_in(olga, "olga")
+    olga.goto("/competitions/owls/submissions/")
+    logs = olga.locator("[data-role=logs]")
+    expect(logs.locator("pre")).to_have_count(2)
+    logs.locator("summary").click()
+    expect(logs.get_by_text("predictions.csv: missing id 7")).to_be_visible()
+    expect(logs.get_by_text("wrote 3 rows")).to_be_visible()
+    screenshot(olga, "logs-open")
