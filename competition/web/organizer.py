@@ -28,7 +28,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from competition import actions, monitoring
 from competition.models import Phase, Submission
-from competition.serializers import score_json
+from competition.serializers import declared_scores
 from competition.transitions import TransitionRefused
 from competition.visibility import publish
 from compute_worker.protocol import Status
@@ -53,14 +53,6 @@ def _filters(request, phases) -> dict[str, str]:
     if query.get("phase", "") in {str(p.pk) for p in phases}:
         wanted["phase"] = query["phase"]
     return wanted
-
-
-def _ranking_score(submission: Submission) -> dict | None:
-    """The ranking column's score of a finished submission (label, value, text), or ``None``."""
-    ranking = next((c for c in submission.phase.columns.all() if c.ranks), None)
-    if ranking is None or submission.rank_score is None:
-        return None
-    return score_json(submission.rank_score, ranking)
 
 
 def _tail(text: str) -> str:
@@ -107,7 +99,7 @@ def submissions(request, slug: str):
             "submission": s,
             "badge": BADGES.get(s.status, "text-bg-secondary"),
             "labels": sorted((s.image_labels or {}).items()) if isinstance(s.image_labels, dict) else [],
-            "score": _ranking_score(s),
+            "scores": declared_scores(s),
             "logs": [(name, _tail(text)) for name, text in (("Program log", s.participant_log),
                                                             ("Scoring log", s.scoring_log)) if text],
         }
