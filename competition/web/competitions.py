@@ -16,6 +16,7 @@ from competition import leaderboard as boards
 from competition.charts import score_chart
 from competition.forms import CompetitionForm, ResultsUploadForm
 from competition.models import Competition, Participant
+from competition.quotas import remaining
 from competition.registry.listing import registry_view
 from competition.visibility import can_publish, private_message, scores_public
 
@@ -77,6 +78,7 @@ def participate(request, slug: str):
         team_members=list(registration.team.members.select_related("user")) if approved and registration.team else [],
         scores_message="" if phase is None or scores_public(phase) else private_message(phase),
         registry=registry_view(competition, request.user) if approved else None,
+        quotas=[(p, remaining(registration, p)) for p in open_phases] if approved else [],
     )
     return render(request, "competition/participate.html", context)
 

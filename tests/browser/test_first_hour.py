@@ -73,3 +73,18 @@ def test_the_organizer_reads_the_logs_on_the_submissions_tab(new_page, screensho
     expect(logs.get_by_text("predictions.csv: missing id 7")).to_be_visible()
     expect(logs.get_by_text("wrote 3 rows")).to_be_visible()
     screenshot(olga, "logs-open")
+
+
+def test_the_quota_and_the_phase_id_stand_beside_the_submit_button(new_page, screenshot, make_competition,
+                                                                   make_phase, make_participant, make_submission):
+    competition = make_competition("larks")
+    phase = make_phase(competition, "Development", max_submissions_per_day=3, max_submissions_total=20)
+    make_submission(phase, make_participant(competition, "pat"), status="FAILED", failure_reason="worker_lost")
+    pat = new_page()
+    sign_in(pat, "pat")
+    pat.goto("/competitions/larks/participate/")
+    quota = pat.locator("#quota")
+    expect(quota).to_contain_text(f"(phase id {phase.pk})")
+    expect(quota.locator("[data-role=left-today]")).to_have_text("3 of 3 left today")
+    expect(quota.locator("[data-role=left-total]")).to_have_text("20 of 20 left in total")
+    screenshot(pat, "quota-beside-submit")
