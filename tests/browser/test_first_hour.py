@@ -88,3 +88,22 @@ def test_the_quota_and_the_phase_id_stand_beside_the_submit_button(new_page, scr
     expect(quota.locator("[data-role=left-today]")).to_have_text("3 of 3 left today")
     expect(quota.locator("[data-role=left-total]")).to_have_text("20 of 20 left in total")
     screenshot(pat, "quota-beside-submit")
+
+
+def test_the_modal_says_where_the_image_is_pulled_from(new_page, screenshot, make_competition, make_phase,
+                                                       make_participant):
+    competition = make_competition("wrens")
+    make_phase(competition, "Development")
+    make_participant(competition, "pat")
+    pat = new_page()
+    sign_in(pat, "pat")
+    pat.goto("/competitions/wrens/participate/")
+    pat.get_by_role("button", name="Submit Docker image").click()
+    image = pat.get_by_label("Image reference")
+    where = pat.locator("[data-role=pull-from]")
+    image.fill("myteam/model:v1")
+    expect(where).to_have_text("Will be pulled from Docker Hub (docker.io), as docker.io/myteam/model:v1.")
+    screenshot(pat, "pulled-from-docker-hub")
+    image.fill("docker run -it foo")
+    expect(where).to_contain_text("Enter only the image reference, not a command")
+    screenshot(pat, "a-command-is-not-a-reference")
