@@ -1,8 +1,9 @@
 """The organizer's submissions page: every submission with filters, actions and the broker's state.
 
 - ``GET /competitions/<slug>/submissions/?status=&participant=&phase=``: the filtered table (image,
-  digest, labels, status, failure), per-phase counts by status and a Flower link when
-  ``EVALBOX_FLOWER_URL`` is set;
+  digest, labels, status, failure, scores, logs), per-phase counts by status and a Flower link
+  when ``EVALBOX_FLOWER_URL`` is set; while a listed submission is not final, htmx fetches the
+  page again every 3 s and swaps the table and the counts;
 - ``GET .../submissions/broker/``: an HTML fragment (loaded by htmx once the page is shown, so the
   page never waits on the broker) with the queue depth and the connected workers;
 - ``POST .../submissions/<id>/cancel/`` and ``.../rerun/``: the API's transitions, then back to
@@ -112,6 +113,7 @@ def submissions(request, slug: str):
         rows=rows, total=total, shown=len(rows), wanted=wanted, statuses=STATUSES, participants=participants,
         counts=_counts(competition, phases), flower_url=settings.EVALBOX_FLOWER_URL,
         back=urlencode({k: v for k, v in wanted.items() if v}),
+        active=any(not row["submission"].is_final for row in rows),
     )
     return render(request, "competition/submissions.html", context)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from competition.models import Phase
+from competition.models import ComputeQueue, Phase, Submission
 from tests.helpers.archives import tar_gz, zip_bytes
 from tests.helpers.browser import sign_in
 
@@ -107,3 +107,31 @@ def test_the_modal_says_where_the_image_is_pulled_from(new_page, screenshot, mak
     image.fill("docker run -it foo")
     expect(where).to_contain_text("Enter only the image reference, not a command")
     screenshot(pat, "a-command-is-not-a-reference")
+
+
+def test_the_organizers_tab_follows_a_rerun_without_a_reload(new_page, screenshot, make_competition, make_phase,
+                                                             make_participant, make_submission, e2e_queue):
+    competition = make_competition("terns")
+    ComputeQueue.assign(e2e_queue, competition)  # the rerun's job goes to this module's queue, deleted after
+    competition.queue_name = e2e_queue
+    competition.save()
+    phase = make_phase(competition, "Development")
+    submission, _ = make_submission(phase, make_participant(competition, "pat"), status="FAILED",
+                                    failure_reason="worker_error", failure_message="Unexpected worker error")
+    olga = new_page()
+    sign_in(olga, "olga")
+    olga.goto("/competitions/terns/submissions/")
+    expect(olga.locator("#organizer-rows[data-polling]")).to_have_count(0)  # nothing to follow
+    olga.locator(f"tr[data-id='{submission.pk}'] [data-action=rerun]").click()
+    row = olga.locator(f"tr[data-id='{submission.pk}']")
+    expect(row).to_have_attribute("data-status", "QUEUED")
+    loads: list[str] = []
+    olga.on("load", lambda page: loads.append(page.url))
+    Submission.objects.filter(pk=submission.pk).update(status="FINISHED", scores={"accuracy": 0.5}, rank_score=0.5,
+                                                       failure_reason="", failure_message="")
+    expect(row).to_have_attribute("data-status", "FINISHED", timeout=15_000)
+    expect(row.locator("[data-role=score]")).to_have_text("Accuracy 0.500")
+    expect(olga.locator("#organizer-rows[data-polling]")).to_have_count(0)  # all final: the polling stops
+    expect(olga.locator("#status-counts tr[data-phase] td").nth(4)).to_have_text("1")  # FINISHED, counted again
+    assert loads == []
+    screenshot(olga, "rerun-finished-without-reload")
