@@ -23,6 +23,7 @@ from competition.visibility import can_publish, private_message, scores_public
 from .access import get_organized_competition, get_visible_competition, registration_of, visible_competitions
 from .methods import form_page
 from .rows import rows_for
+from .setup_checklist import checklist
 
 
 def home(request):
@@ -57,8 +58,12 @@ def _selected_phase(request, phases, default=None):
 
 
 def overview(request, slug: str):
+    """The description and the phases; for organizers, the setup checklist."""
     competition = get_visible_competition(request, slug)
-    return render(request, "competition/overview.html", _tab_context(request, competition, "overview"))
+    context = _tab_context(request, competition, "overview")
+    if context["is_organizer"]:
+        context["setup"] = checklist(competition, context["phases"])
+    return render(request, "competition/overview.html", context)
 
 
 def participate(request, slug: str):

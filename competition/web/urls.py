@@ -12,6 +12,7 @@ from . import (
     phase_data,
     phases,
     results,
+    setup_checklist,
     submission_page,
     teams,
 )
@@ -61,6 +62,7 @@ urlpatterns = [
     path("competitions/<slug:slug>/team/invite/", teams.invite, name="team_invite"),
     path("competitions/<slug:slug>/team/leave/", teams.leave, name="team_leave"),
     path("competitions/<slug:slug>/edit/", competitions.edit, name="competition_edit"),
+    path("competitions/<slug:slug>/publish/", setup_checklist.publish, name="competition_publish"),
     path("competitions/<slug:slug>/register/", participants.register, name="competition_register"),
     path("competitions/<slug:slug>/participants/", participants.manage, name="competition_participants"),
     re_path(

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from competition.models import ComputeQueue, Phase, Submission
+from competition.models import Competition, ComputeQueue, Phase, Submission
 from tests.helpers.archives import tar_gz, zip_bytes
 from tests.helpers.browser import sign_in
 
@@ -135,3 +135,21 @@ def test_the_organizers_tab_follows_a_rerun_without_a_reload(new_page, screensho
     expect(olga.locator("#status-counts tr[data-phase] td").nth(4)).to_have_text("1")  # FINISHED, counted again
     assert loads == []
     screenshot(olga, "rerun-finished-without-reload")
+
+
+def test_the_setup_checklist_leads_to_the_next_step_and_publishes(new_page, screenshot, make_competition,
+                                                                  make_phase):
+    competition = make_competition("gulls", published=False)
+    phase = make_phase(competition, "Development")
+    olga = new_page()
+    sign_in(olga, "olga")
+    olga.goto("/competitions/gulls/")
+    setup = olga.locator("#setup")
+    expect(setup.locator("[data-role=next-step]")).to_have_text("Next: Upload the input data of Development")
+    expect(olga.get_by_role("group", name="Organizer actions")).to_have_count(0)  # no repeated buttons
+    screenshot(olga, "checklist-unpublished")
+    setup.get_by_role("button", name="Publish").click()
+    expect(olga.locator("#setup [data-role=published]")).to_have_text("Published")
+    assert Competition.objects.get(pk=competition.pk).published
+    olga.locator("#setup [data-role=next-step] a").click()
+    olga.wait_for_url(f"**/phases/{phase.pk}/edit/")
