@@ -7,6 +7,8 @@ import re
 import pytest
 
 from competition.models import Competition
+from tests.helpers.archives import tar_gz
+from tests.helpers.phase_data import attach_archive
 
 pytestmark = pytest.mark.django_db
 
@@ -22,15 +24,13 @@ def test_a_new_competition_asks_for_a_phase_then_its_data(organizer_client, make
     assert 'data-action="publish"' in page
     phase = make_phase(competition, "Development")
     page = _page(organizer_client, "fresh")
-    assert f'Next: <a href="/competitions/fresh/phases/{phase.pk}/edit/">Upload the input data of Development</a>' in page
+    edit = f"/competitions/fresh/phases/{phase.pk}/edit/"
+    assert f'Next: <a href="{edit}">Upload the input data of Development</a>' in page
     cells = re.findall(r'<td data-done="(yes|no)">', page)
     assert cells == ["no", "no", "yes", "yes"]  # input, reference, scoring image, columns
 
 
 def test_a_complete_setup_says_so(organizer_client, make_competition, make_phase, tmp_path):
-    from tests.helpers.archives import tar_gz
-    from tests.helpers.phase_data import attach_archive
-
     competition = make_competition("ready")
     phase = make_phase(competition, "Development")
     for kind in ("input", "reference"):
