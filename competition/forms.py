@@ -132,9 +132,11 @@ class CompetitionForm(BootstrapMixin, forms.ModelForm):
         ]
         widgets = {
             "description": forms.Textarea(attrs={"rows": 6}),
-            "allowed_registries": forms.Textarea(attrs={"rows": 3, "placeholder": "registry.example.com:5000"}),
+            "allowed_registries": forms.Textarea(attrs={"rows": 3, "placeholder": "e.g. ghcr.io (empty: any)"}),
         }
         help_texts = {
+            "description": "Markdown: **bold**, *italic*, # headings, - lists, [links](https://…), `code`, tables. "
+                           "HTML is shown as text.",
             "slug": "Used in URLs and by the evalbox CLI: letters, digits, '-' and '_'. Cannot change later.",
         }
 

@@ -153,3 +153,18 @@ def test_the_setup_checklist_leads_to_the_next_step_and_publishes(new_page, scre
     assert Competition.objects.get(pk=competition.pk).published
     olga.locator("#setup [data-role=next-step] a").click()
     olga.wait_for_url(f"**/phases/{phase.pk}/edit/")
+
+
+def test_a_markdown_description_renders_and_its_html_stays_text(new_page, screenshot, make_competition):
+    make_competition("herons", description="# Herons\n\nScore **accuracy**:\n\n- one row per image\n- "
+                                           "[the data](https://example.org/data)\n\n"
+                                           "<img src=x onerror=\"document.title='PWNED'\">")
+    visitor = new_page()
+    visitor.goto("/competitions/herons/")
+    description = visitor.locator(".competition-description")
+    expect(description.locator("h1")).to_have_text("Herons")
+    expect(description.locator("li")).to_have_count(2)
+    expect(description.locator("img")).to_have_count(0)
+    expect(description).to_contain_text("<img src=x")
+    assert visitor.title() != "PWNED"
+    screenshot(visitor, "markdown-description")
