@@ -1,7 +1,9 @@
 """The HTML pages (names are global: settings use ``login`` and ``home``)."""
 
 from django.contrib.auth import views as auth_views
+from django.templatetags.static import static
 from django.urls import path, re_path
+from django.views.generic import RedirectView
 
 from . import (
     accounts,
@@ -22,6 +24,8 @@ _SUBMISSION = _SLUG + r"submissions/(?P<submission_id>[0-9]{1,18})/"
 
 urlpatterns = [
     path("", competitions.home, name="home"),
+    # Browsers that ignore the pages' <link rel="icon"> ask for /favicon.ico.
+    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
     path("accounts/login/", accounts.SignInView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/signup/", accounts.signup, name="signup"),

@@ -168,3 +168,46 @@ def test_a_markdown_description_renders_and_its_html_stays_text(new_page, screen
     expect(description).to_contain_text("<img src=x")
     assert visitor.title() != "PWNED"
     screenshot(visitor, "markdown-description")
+
+
+#: Whether a select is wide enough for its chosen option's text (plus its arrow's padding).
+FITS = """s => {
+  const style = getComputedStyle(s), probe = document.createElement("span");
+  probe.style.font = style.font; probe.style.whiteSpace = "pre"; probe.textContent = s.selectedOptions[0].text;
+  document.body.appendChild(probe);
+  const room = s.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+  const need = probe.getBoundingClientRect().width;
+  probe.remove();
+  return need <= room;
+}"""
+
+LONG = "registry.example.com:5000/a-very-long-team-name/an-even-longer-model-name-for-wrapping:v1.2.3-rc1"
+
+
+def test_long_references_wrap_at_separators_and_selects_show_their_choice(new_page, screenshot, make_competition,
+                                                                         make_phase, make_participant,
+                                                                         make_submission):
+    competition = make_competition("kites")
+    make_submission(make_phase(competition, "Development"), make_participant(competition, "pat"),
+                    image=LONG, image_typed=LONG, status="FINISHED", scores={"accuracy": 0.5}, rank_score=0.5)
+    pat = new_page()
+    sign_in(pat, "pat")
+    pat.set_viewport_size({"width": 1024, "height": 900})
+    pat.goto("/competitions/kites/participate/")
+    pat.wait_for_timeout(500)  # the first poll has redrawn the rows from the API's JSON
+    cell = pat.locator("#submissions .image-ref")
+    expect(cell.locator("wbr")).to_have_count(4)  # after each ":" and "/"
+    lines = cell.evaluate("e => Array.from(e.childNodes).filter(n => n.nodeType === 3).map(n => n.textContent)")
+    assert "".join(lines) == LONG
+    assert pat.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    screenshot(pat, "long-reference-wraps")
+    assert pat.locator("link[rel=icon]").get_attribute("href") == "/static/favicon.svg"
+
+    olga = new_page()
+    sign_in(olga, "olga")
+    olga.goto(f"/competitions/kites/phases/{competition.phases.get().pk}/edit/")
+    sort = olga.locator("#id_columns-0-sorting")
+    assert sort.evaluate(FITS), "the select cuts its choice off"
+    olga.goto("/competitions/kites/edit/")
+    expect(olga.get_by_label("Allowed registries")).to_have_attribute("placeholder", "e.g. ghcr.io (empty: any)")
+    screenshot(olga, "placeholder-reads-as-an-example")
