@@ -34,3 +34,17 @@ PLATFORM_FAILURES = frozenset({
     FailureReason.WORKER_LOST, FailureReason.WORKER_ERROR, FailureReason.DATA_ERROR, FailureReason.SCORING_ERROR,
     FailureReason.GPU_UNAVAILABLE, FailureReason.IMAGE_PULL_TIMEOUT, FailureReason.IMAGE_REGISTRY_UNREACHABLE,
 })
+
+#: What a participant reads instead of the worker's own words for these reasons: an unexpected
+#: error's text may name the worker's machines, paths or addresses (organizers read it as is).
+PARTICIPANT_MESSAGES: dict[FailureReason, str] = {
+    FailureReason.WORKER_ERROR: "An unexpected error in the worker, not caused by your image; it cost no "
+                                "submission. The organizers see the details: resubmit, or tell them if it repeats.",
+}
+
+
+def failure_message(reason: str, message: str, *, organizer: bool) -> str:
+    """The failure message ``organizer`` (or the participant) reads for ``reason``."""
+    if organizer or not reason:
+        return message
+    return PARTICIPANT_MESSAGES.get(FailureReason(reason), message)

@@ -178,3 +178,12 @@ def test_failures_of_the_image_and_cancelled_runs_count(api_for, participant, ma
     first = api.post(submissions_url("cats"), {"phase": phase.pk, "image": "alpine"})
     Submission.objects.filter(pk=first.json()["id"]).update(status=status, failure_reason=reason)
     assert api.post(submissions_url("cats"), {"phase": phase.pk, "image": "alpine"}).status_code == 429
+
+
+def test_a_worker_errors_own_words_reach_organizers_only(api_for, participant, phase, organizer, make_submission):
+    leaky = "Unexpected worker error: ConnectionError: HTTPConnectionPool(host='10.0.3.7', port=2375)"
+    submission, _ = make_submission(phase, participant, status="FAILED", failure_reason="worker_error",
+                                    failure_message=leaky)
+    mine = api_for(participant.user).get(f"/api/submissions/{submission.pk}/").json()
+    assert "10.0.3.7" not in mine["failure_message"] and "cost no submission" in mine["failure_message"]
+    assert api_for(organizer).get(f"/api/submissions/{submission.pk}/").json()["failure_message"] == leaky

@@ -33,3 +33,17 @@ def test_every_page_has_a_favicon(client):
 def test_the_allowed_registries_placeholder_reads_as_an_example(organizer_client):
     page = organizer_client.get("/competitions/new/").content.decode()
     assert 'placeholder="e.g. ghcr.io (empty: any)"' in page
+
+
+def test_a_worker_errors_own_words_stay_off_the_participants_pages(client, player, organizer, competition, phase,
+                                                                    registration, make_submission):
+    leaky = "Unexpected worker error: ConnectionError: HTTPConnectionPool(host='10.0.3.7', port=2375)"
+    submission, _ = make_submission(phase, registration, status="FAILED", failure_reason="worker_error",
+                                    failure_message=leaky)
+    client.force_login(player)
+    for url in (f"/competitions/{competition.slug}/participate/",
+                f"/competitions/{competition.slug}/submissions/{submission.pk}/"):
+        page = client.get(url).content.decode()
+        assert "10.0.3.7" not in page and "cost no submission" in page, url
+    client.force_login(organizer)
+    assert "10.0.3.7" in client.get(f"/competitions/{competition.slug}/submissions/").content.decode()
