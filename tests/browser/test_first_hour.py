@@ -76,8 +76,12 @@ def test_the_organizer_reads_the_logs_on_the_submissions_tab(new_page, screensho
 
 
 def test_the_quota_and_the_phase_id_stand_beside_the_submit_button(new_page, screenshot, make_competition,
-                                                                   make_phase, make_participant, make_submission):
+                                                                   make_phase, make_participant, make_submission,
+                                                                   e2e_queue):
     competition = make_competition("larks")
+    ComputeQueue.assign(e2e_queue, competition)  # the submission's job goes to this module's queue, deleted after
+    competition.queue_name = e2e_queue
+    competition.save()
     phase = make_phase(competition, "Development", max_submissions_per_day=3, max_submissions_total=20)
     make_submission(phase, make_participant(competition, "pat"), status="FAILED", failure_reason="worker_lost")
     pat = new_page()
@@ -88,6 +92,12 @@ def test_the_quota_and_the_phase_id_stand_beside_the_submit_button(new_page, scr
     expect(quota.locator("[data-role=left-today]")).to_have_text("3 of 3 left today")
     expect(quota.locator("[data-role=left-total]")).to_have_text("20 of 20 left in total")
     screenshot(pat, "quota-beside-submit")
+    pat.get_by_role("button", name="Submit Docker image").click()
+    pat.get_by_label("Image reference").fill("alpine:3")
+    pat.locator("#submit-docker-modal [data-role=submit]").click()
+    expect(pat.locator("#quota [data-role=left-today]")).to_have_text("2 of 3 left today")  # no reload
+    expect(pat.locator("#quota [data-role=left-total]")).to_have_text("19 of 20 left in total")
+    screenshot(pat, "quota-after-a-submission")
 
 
 def test_the_modal_says_where_the_image_is_pulled_from(new_page, screenshot, make_competition, make_phase,
