@@ -13,6 +13,7 @@ FAILURE_LABELS: dict[FailureReason, str] = {
     FailureReason.IMAGE_PLATFORM_MISSING: "Image platform missing",
     FailureReason.IMAGE_UNSUPPORTED: "Image format unsupported",
     FailureReason.IMAGE_PULL_TIMEOUT: "Image pull timed out",
+    FailureReason.IMAGE_REGISTRY_UNREACHABLE: "Registry unreachable",
     FailureReason.DATA_ERROR: "Data error",
     FailureReason.TIME_LIMIT: "Time limit exceeded",
     FailureReason.OUT_OF_MEMORY: "Out of memory",
@@ -27,5 +28,23 @@ FAILURE_LABELS: dict[FailureReason, str] = {
     FailureReason.WORKER_ERROR: "Worker error",
 }
 
-#: Failures caused by the platform, not the participant: they do not count against a quota.
-PLATFORM_FAILURES = frozenset({FailureReason.WORKER_LOST, FailureReason.WORKER_ERROR})
+#: Failures caused by the platform, the organizers or the registry's connection, not the
+#: participant's image: they do not count against a quota (docs/participants.md marks them).
+PLATFORM_FAILURES = frozenset({
+    FailureReason.WORKER_LOST, FailureReason.WORKER_ERROR, FailureReason.DATA_ERROR, FailureReason.SCORING_ERROR,
+    FailureReason.GPU_UNAVAILABLE, FailureReason.IMAGE_PULL_TIMEOUT, FailureReason.IMAGE_REGISTRY_UNREACHABLE,
+})
+
+#: What a participant reads instead of the worker's own words for these reasons: an unexpected
+#: error's text may name the worker's machines, paths or addresses (organizers read it as is).
+PARTICIPANT_MESSAGES: dict[FailureReason, str] = {
+    FailureReason.WORKER_ERROR: "An unexpected error in the worker, not caused by your image; it cost no "
+                                "submission. The organizers see the details: resubmit, or tell them if it repeats.",
+}
+
+
+def failure_message(reason: str, message: str, *, organizer: bool) -> str:
+    """The failure message ``organizer`` (or the participant) reads for ``reason``."""
+    if organizer or not reason:
+        return message
+    return PARTICIPANT_MESSAGES.get(FailureReason(reason), message)

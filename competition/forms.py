@@ -15,6 +15,7 @@ from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.forms.models import BaseInlineFormSet, inlineformset_factory
+from django.urls import reverse
 
 from compute_worker.protocol import ProtocolError, parse_reference
 
@@ -131,9 +132,11 @@ class CompetitionForm(BootstrapMixin, forms.ModelForm):
         ]
         widgets = {
             "description": forms.Textarea(attrs={"rows": 6}),
-            "allowed_registries": forms.Textarea(attrs={"rows": 3, "placeholder": "registry.example.com:5000"}),
+            "allowed_registries": forms.Textarea(attrs={"rows": 3, "placeholder": "e.g. ghcr.io (empty: any)"}),
         }
         help_texts = {
+            "description": "Markdown: **bold**, *italic*, # headings, - lists, [links](https://…), `code`, tables. "
+                           "HTML is shown as text.",
             "slug": "Used in URLs and by the evalbox CLI: letters, digits, '-' and '_'. Cannot change later.",
         }
 
@@ -187,13 +190,33 @@ def _check_archive(uploaded: UploadedFile) -> str:
     try:
         result = check_archive(uploaded)
     except ArchiveError as exc:
-        raise ValidationError(str(exc), code="archive") from None
+        raise ValidationError(exc.messages[0], code="archive") from None
     except OSError as exc:
         raise ValidationError(f"The archive could not be read: {exc}", code="archive") from None
     finally:
         with contextlib.suppress(OSError, ValueError):
             uploaded.seek(0)
     return result if isinstance(result, str) else result.sha256
+
+
+class _Linked(str):
+    """A stored archive's name with the URL of the page that serves it (the widget links ``.url``)."""
+
+    url = ""
+
+
+class DataFileInput(forms.ClearableFileInput):
+    """A data archive's input whose "Currently" link points at the phase's download page, not MEDIA_URL."""
+
+    download_url = ""
+
+    def format_value(self, value):
+        value = super().format_value(value)
+        if value and self.download_url:
+            linked = _Linked(value.name)
+            linked.url = self.download_url
+            return linked
+        return value
 
 
 class PhaseForm(BootstrapMixin, forms.ModelForm):
@@ -226,6 +249,7 @@ class PhaseForm(BootstrapMixin, forms.ModelForm):
             "start": forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_INPUT_FORMAT),
             "end": forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_INPUT_FORMAT),
             "scoring_image": forms.TextInput(attrs={"placeholder": "registry.example.com/org/scorer:1.0"}),
+            "input_data": DataFileInput, "reference_data": DataFileInput,
         }
         help_texts = {
             "start": "UTC.",
@@ -237,6 +261,10 @@ class PhaseForm(BootstrapMixin, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._archive_sha256: dict[str, str] = {}
+        if self.instance.pk:
+            for name, kind in (("input_data", "input"), ("reference_data", "reference")):
+                self.fields[name].widget.download_url = reverse(
+                    "phase_data", args=[self.instance.competition.slug, self.instance.pk, kind])
         self._apply_bootstrap()
 
     def _clean_archive(self, name: str):

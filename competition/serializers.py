@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from compute_worker.protocol import Status
 
+from .failures import failure_message
 from .final_choice import choice_open
 from .models import LeaderboardColumn, Submission
 from .numbers import as_number, format_number
@@ -89,7 +90,8 @@ def submission_json(submission: Submission, *, organizer: bool) -> dict[str, Any
         "status_message": submission.status_message,
         "failure_reason": submission.failure_reason or None,
         "failure_label": submission.failure_label or None,
-        "failure_message": submission.failure_message or None,
+        "failure_message": failure_message(submission.failure_reason, submission.failure_message,
+                                           organizer=organizer) or None,
         "exit_code": submission.exit_code,
         "duration_s": submission.duration_s,
         "image_digest": submission.image_digest,

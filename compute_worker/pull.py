@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import socket
 import threading
 import time
@@ -24,6 +25,8 @@ from docker import auth as docker_auth
 
 from .failure import ImageProblem
 from .protocol import FailureReason
+
+logger = logging.getLogger(__name__)
 
 #: ``progress(message)``: the status message of the pull so far.
 Progress = Callable[[str], None]
@@ -136,12 +139,32 @@ def _hang_up(response: requests.Response) -> None:
         response.close()
 
 
+#: Words of the engine's error when it could not reach the registry at all (DNS, TCP, TLS, timeouts).
+_UNREACHABLE = ("no such host", "dial tcp", "connection refused", "i/o timeout", "network is unreachable",
+                "server misbehaving", "tls handshake", "context deadline exceeded", "no route to host",
+                "connection reset", "timeout exceeded", "temporary failure in name resolution")
+
+
 def pull_refusal(reference: str, text: str, status: int | None) -> ImageProblem:
-    """The :class:`ImageProblem` of an engine's pull error."""
+    """The :class:`ImageProblem` of an engine's pull error, in words a participant can act on.
+
+    The engine's own text (which names the worker's DNS server, addresses, ports) goes to the
+    worker log only, never into the message that people see.
+    """
+    logger.warning("pull of %s refused by the engine (HTTP %s): %s", reference, status, text[:2000])
     lowered = text.lower()
+    if any(word in lowered for word in _UNREACHABLE):
+        return ImageProblem(FailureReason.IMAGE_REGISTRY_UNREACHABLE,
+                            f"The registry of {reference} could not be reached from the worker. Check the "
+                            "registry's name in the reference; if it is right, the registry is down or blocked: "
+                            "resubmit later or tell the organizers.")
     if status in (401, 403) or any(word in lowered for word in ("unauthorized", "denied", "authentication")):
         return ImageProblem(FailureReason.IMAGE_UNAUTHORIZED,
-                            f"The image {reference} cannot be pulled: access denied by the registry.")
+                            f"The image {reference} cannot be pulled: access denied by the registry. Push it to "
+                            "the platform registry or make it public.")
     if status == 404 or "not found" in lowered or "manifest unknown" in lowered:
-        return ImageProblem(FailureReason.IMAGE_NOT_FOUND, f"The image {reference} was not found in its registry.")
-    return ImageProblem(FailureReason.IMAGE_NOT_FOUND, f"The image {reference} could not be pulled: {text[:500]}")
+        return ImageProblem(FailureReason.IMAGE_NOT_FOUND, f"The image {reference} was not found in its registry: "
+                                                           "check the name and push the tag.")
+    return ImageProblem(FailureReason.RUNTIME_ERROR,
+                        f"The Docker engine could not pull {reference} (the engine's error is in the worker "
+                        "log). Resubmit; if it repeats, tell the organizers.")

@@ -15,7 +15,8 @@ is the user's API key, sent as ``Authorization: Token <key>``.
 
 Exit codes: 0 success (``--wait``: the submission FINISHED); 1 the submission FAILED or was
 CANCELLED; 2 usage or configuration error (a bad image reference is refused before any request);
-3 the site answered with an HTTP error; 4 the site could not be reached; 130 interrupted.
+3 the site answered with an HTTP error; 4 the site could not be reached; 5 ``--wait --timeout``
+gave up before the submission ended (it goes on); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -162,7 +163,8 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_argument("--phase", type=int, metavar="N", help="the phase id (default: the only open phase)")
     submit.add_argument("--wait", action="store_true", help="follow the submission until it ends")
     submit.add_argument("--interval", type=float, default=2.0, help=argparse.SUPPRESS)
-    submit.add_argument("--timeout", type=float, default=None, metavar="S", help="stop waiting after S seconds")
+    submit.add_argument("--timeout", type=float, default=None, metavar="S",
+                        help="stop waiting after S seconds (exit code 5)")
     submit.add_argument("--pushed", metavar="NAME:TAG", help="an image you pushed to the site's registry")
     submit.add_argument("image", metavar="IMAGE", nargs="?")
     submit.set_defaults(handler=cmd_submit)

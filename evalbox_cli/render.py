@@ -6,7 +6,7 @@ import time
 from typing import Any, TextIO
 
 from .client import Site
-from .errors import EXIT_FAILED, EXIT_OK, CliError
+from .errors import EXIT_FAILED, EXIT_OK, EXIT_WAIT_TIMEOUT, CliError
 
 FINAL = {"FINISHED", "FAILED", "CANCELLED"}
 
@@ -46,7 +46,7 @@ def print_outcome(submission: dict[str, Any], out: TextIO) -> int:
         label = submission.get("failure_label") or "Failed"
         message = submission.get("failure_message") or ""
         print(f"Submission #{number} FAILED: {label}" + (f": {message}" if message else ""), file=out)
-        if submission.get("exit_code") is not None:
+        if submission.get("failure_reason") == "non_zero_exit" and submission.get("exit_code") is not None:
             print(f"  exit code {submission['exit_code']}", file=out)
         return EXIT_FAILED
     print(f"Submission #{number} {status}.", file=out)
@@ -86,7 +86,7 @@ def wait(site: Site, submission: dict[str, Any], out: TextIO, interval: float, t
             if tty:
                 out.write("\n")
             raise CliError(f"Gave up waiting after {int(timeout)} s; the submission goes on "
-                           f"(evalbox status {submission.get('id')}).", EXIT_FAILED)
+                           f"(evalbox status {submission.get('id')}).", EXIT_WAIT_TIMEOUT)
         time.sleep(interval)
         submission = site.call("GET", f"submissions/{submission['id']}/")
     if tty:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from competition.failures import FAILURE_LABELS
+from competition.failures import FAILURE_LABELS, PLATFORM_FAILURES
 from compute_worker.protocol import TRANSITIONS, Action, FailureReason, Status
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,3 +37,12 @@ def test_the_participants_guide_names_every_failure_as_the_site_and_evalbox_try_
     rows = [line for line in text[start:].split("\n\n")[0].splitlines()[2:]]
     named = [row.split("|")[1].strip() for row in rows]
     assert named == [f"{FAILURE_LABELS[reason]} (`{reason.value}`)" for reason in FailureReason]
+
+
+def test_the_participants_guide_marks_the_failures_that_cost_no_submission() -> None:
+    """The rows whose "what to do" starts with *not counted* are exactly the reasons the quota skips."""
+    text = (ROOT / "docs" / "participants.md").read_text()
+    start = text.index("| reason (code) | what happened | what to do |")
+    rows = [line for line in text[start:].split("\n\n")[0].splitlines()[2:]]
+    marked = {FailureReason(row.split("`")[1]) for row in rows if row.split("|")[3].strip().startswith("*not counted*")}
+    assert marked == PLATFORM_FAILURES

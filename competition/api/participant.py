@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from compute_worker.protocol import ProtocolError, Status, parse_reference, registry_allowed
+from compute_worker.protocol import Status
 
 from ..actions import cancel_submission, rerun_submission
 from ..archives import ArchiveError, check_archive
@@ -32,6 +32,7 @@ from ..teams import lock_submitter, visible_scope
 from ..transitions import TransitionRefused
 from ..visibility import publish, scores_public
 from .common import ApiError, api_view, field_error, json_body, parse_id, require_person
+from .references import read_reference, where_from
 
 MAX_PAGE = 500
 
@@ -90,14 +91,7 @@ def _read_submission_body(request: HttpRequest) -> tuple[dict, object | None]:
 
 def _checked_image(competition: Competition, user, typed: object) -> dict[str, str]:
     """The submission's image fields (as typed, normalized, pinned), or a 400/503 naming the problem."""
-    try:
-        reference = parse_reference(typed)
-    except ProtocolError as exc:
-        raise field_error("image", str(exc)) from exc
-    allowed_list = competition.allowed_registry_list
-    if not registry_allowed(reference, allowed_list):
-        raise field_error("image", f"The registry '{reference.registry}' is not allowed here "
-                                   f"(allowed: {', '.join(allowed_list)}).")
+    reference = read_reference(competition, typed)
     pinned = ""
     if is_platform(reference):
         try:
@@ -344,3 +338,11 @@ def competition_images(request: HttpRequest, slug: str) -> JsonResponse:
     if view is None:
         raise ApiError(404, "This site runs no registry: push your image to a registry the competition allows.")
     return JsonResponse(view)
+
+
+@api_view(("GET",))
+def reference_reading(request: HttpRequest, slug: str) -> JsonResponse:
+    """How the site reads ``?image=``: the normalized reference, its registry and where it is pulled from."""
+    competition, _ = _competition(slug, require_person(request))
+    read = read_reference(competition, request.GET.get("image", ""))
+    return JsonResponse({"image": read.normalized, "registry": read.registry, "where": where_from(read)})

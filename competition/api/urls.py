@@ -49,6 +49,7 @@ urlpatterns = [
     path("competitions/<slug:slug>/submissions/", participant.submissions, name="api-submissions"),
     path("competitions/<slug:slug>/register/", participant.register, name="api-register"),
     path("competitions/<slug:slug>/images/", participant.competition_images, name="api-competition-images"),
+    path("competitions/<slug:slug>/references/", participant.reference_reading, name="api-reference"),
     path("competitions/<slug:slug>/", participant.competition_detail, name="api-competition"),
     path("competitions/<slug:slug>/leaderboard/", participant.competition_leaderboard,
          name="api-competition-leaderboard"),

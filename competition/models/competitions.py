@@ -7,9 +7,12 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.safestring import SafeString
 
 from compute_worker.protocol import ProtocolError, parse_reference
 from compute_worker.protocol.transport import DEFAULT_QUEUE
+
+from ..markdown_text import plain_text, render_markdown
 
 _QUEUE_NAME = RegexValidator(r"^[A-Za-z0-9_.-]{1,100}$", "Use letters, digits, '.', '_' and '-'.")
 
@@ -87,6 +90,16 @@ class Competition(models.Model):
         if not user.is_authenticated:
             return False
         return user.is_superuser or self.created_by_id == user.pk or self.admins.filter(pk=user.pk).exists()
+
+    @property
+    def description_html(self) -> SafeString:
+        """The description (Markdown) as sanitized HTML."""
+        return render_markdown(self.description)
+
+    @property
+    def description_text(self) -> str:
+        """The description's words without markup (the competition list's summary)."""
+        return plain_text(self.description)
 
     def usable_queues(self) -> list[str]:
         """The queues this competition may send to: the shared one, then those staff assigned to it."""

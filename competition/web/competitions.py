@@ -16,12 +16,14 @@ from competition import leaderboard as boards
 from competition.charts import score_chart
 from competition.forms import CompetitionForm, ResultsUploadForm
 from competition.models import Competition, Participant
+from competition.quotas import remaining
 from competition.registry.listing import registry_view
 from competition.visibility import can_publish, private_message, scores_public
 
 from .access import get_organized_competition, get_visible_competition, registration_of, visible_competitions
 from .methods import form_page
 from .rows import rows_for
+from .setup_checklist import checklist
 
 
 def home(request):
@@ -56,8 +58,12 @@ def _selected_phase(request, phases, default=None):
 
 
 def overview(request, slug: str):
+    """The description and the phases; for organizers, the setup checklist."""
     competition = get_visible_competition(request, slug)
-    return render(request, "competition/overview.html", _tab_context(request, competition, "overview"))
+    context = _tab_context(request, competition, "overview")
+    if context["is_organizer"]:
+        context["setup"] = checklist(competition, context["phases"])
+    return render(request, "competition/overview.html", context)
 
 
 def participate(request, slug: str):
@@ -77,6 +83,7 @@ def participate(request, slug: str):
         team_members=list(registration.team.members.select_related("user")) if approved and registration.team else [],
         scores_message="" if phase is None or scores_public(phase) else private_message(phase),
         registry=registry_view(competition, request.user) if approved else None,
+        quotas=[(p, remaining(registration, p)) for p in open_phases] if approved else [],
     )
     return render(request, "competition/participate.html", context)
 

@@ -1,8 +1,9 @@
 """The organizer's submissions page: every submission with filters, actions and the broker's state.
 
 - ``GET /competitions/<slug>/submissions/?status=&participant=&phase=``: the filtered table (image,
-  digest, labels, status, failure), per-phase counts by status and a Flower link when
-  ``EVALBOX_FLOWER_URL`` is set;
+  digest, labels, status, failure, scores, logs), per-phase counts by status and a Flower link
+  when ``EVALBOX_FLOWER_URL`` is set; while a listed submission is not final, htmx fetches the
+  page again every 3 s and swaps the table and the counts;
 - ``GET .../submissions/broker/``: an HTML fragment (loaded by htmx once the page is shown, so the
   page never waits on the broker) with the queue depth and the connected workers;
 - ``POST .../submissions/<id>/cancel/`` and ``.../rerun/``: the API's transitions, then back to
@@ -28,7 +29,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from competition import actions, monitoring
 from competition.models import Phase, Submission
-from competition.serializers import score_json
+from competition.serializers import declared_scores
 from competition.transitions import TransitionRefused
 from competition.visibility import publish
 from compute_worker.protocol import Status
@@ -38,6 +39,8 @@ from .competitions import _tab_context
 from .rows import BADGES
 
 MAX_ROWS = 200
+#: The end of each log shown in the table (the submission's page has all of it).
+LOG_TAIL_CHARS = 4000
 STATUSES = [s.value for s in Status]
 
 
@@ -53,12 +56,9 @@ def _filters(request, phases) -> dict[str, str]:
     return wanted
 
 
-def _ranking_score(submission: Submission) -> dict | None:
-    """The ranking column's score of a finished submission (label, value, text), or ``None``."""
-    ranking = next((c for c in submission.phase.columns.all() if c.ranks), None)
-    if ranking is None or submission.rank_score is None:
-        return None
-    return score_json(submission.rank_score, ranking)
+def _tail(text: str) -> str:
+    """The last :data:`LOG_TAIL_CHARS` characters of a log, marked when cut."""
+    return text if len(text) <= LOG_TAIL_CHARS else "\u2026" + text[-LOG_TAIL_CHARS:]
 
 
 def _counts(competition, phases) -> list[dict]:
@@ -100,7 +100,9 @@ def submissions(request, slug: str):
             "submission": s,
             "badge": BADGES.get(s.status, "text-bg-secondary"),
             "labels": sorted((s.image_labels or {}).items()) if isinstance(s.image_labels, dict) else [],
-            "score": _ranking_score(s),
+            "scores": declared_scores(s),
+            "logs": [(name, _tail(text)) for name, text in (("Program log", s.participant_log),
+                                                            ("Scoring log", s.scoring_log)) if text],
         }
         for s in found[:MAX_ROWS]
     ]
@@ -111,6 +113,7 @@ def submissions(request, slug: str):
         rows=rows, total=total, shown=len(rows), wanted=wanted, statuses=STATUSES, participants=participants,
         counts=_counts(competition, phases), flower_url=settings.EVALBOX_FLOWER_URL,
         back=urlencode({k: v for k, v in wanted.items() if v}),
+        active=any(not row["submission"].is_final for row in rows),
     )
     return render(request, "competition/submissions.html", context)
 

@@ -11,16 +11,21 @@ from django.shortcuts import redirect, render
 from competition.forms import ColumnFormSet, PhaseForm
 from competition.models import Phase
 
+from . import kept_uploads
 from .access import get_organized_competition
 from .methods import form_page
+
+#: The form's archive fields, kept across a form error.
+ARCHIVES = ("input_data", "reference_data")
 
 
 def _phase_page(request, competition, phase: Phase | None):
     creating = phase is None
     instance = phase or Phase(competition=competition)
     data = request.POST if request.method == "POST" else None
-    files = request.FILES if request.method == "POST" else None
+    files = kept_uploads.restore(request, ARCHIVES) if request.method == "POST" else None
     form = PhaseForm(data, files, instance=instance)
+    kept: dict[str, str] = {}
     formset = ColumnFormSet(data, instance=instance, prefix="columns")
     if request.method == "POST":
         form_ok = form.is_valid()  # validate both so every error shows at once
@@ -40,12 +45,15 @@ def _phase_page(request, competition, phase: Phase | None):
                     error_class="nonform",
                 )
             else:
+                kept_uploads.forget(request)
                 messages.success(request, f"Phase \u201c{saved.name}\u201d saved.")
                 return redirect("competition_overview", slug=competition.slug)
+        kept = kept_uploads.keep(request, files, [name for name in ARCHIVES if name not in form.errors])
     return render(
         request,
         "competition/phase_form.html",
-        {"competition": competition, "phase": phase, "form": form, "formset": formset, "creating": creating},
+        {"competition": competition, "phase": phase, "form": form, "formset": formset, "creating": creating,
+         "kept": kept},
     )
 
 

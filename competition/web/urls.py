@@ -1,15 +1,31 @@
 """The HTML pages (names are global: settings use ``login`` and ``home``)."""
 
 from django.contrib.auth import views as auth_views
+from django.templatetags.static import static
 from django.urls import path, re_path
+from django.views.generic import RedirectView
 
-from . import accounts, competitions, invitations, organizer, participants, phases, results, submission_page, teams
+from . import (
+    accounts,
+    competitions,
+    invitations,
+    organizer,
+    participants,
+    phase_data,
+    phases,
+    results,
+    setup_checklist,
+    submission_page,
+    teams,
+)
 
 _SLUG = r"^competitions/(?P<slug>[-a-zA-Z0-9_]+)/"
 _SUBMISSION = _SLUG + r"submissions/(?P<submission_id>[0-9]{1,18})/"
 
 urlpatterns = [
     path("", competitions.home, name="home"),
+    # Browsers that ignore the pages' <link rel="icon"> ask for /favicon.ico.
+    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
     path("accounts/login/", accounts.SignInView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/signup/", accounts.signup, name="signup"),
@@ -50,6 +66,7 @@ urlpatterns = [
     path("competitions/<slug:slug>/team/invite/", teams.invite, name="team_invite"),
     path("competitions/<slug:slug>/team/leave/", teams.leave, name="team_leave"),
     path("competitions/<slug:slug>/edit/", competitions.edit, name="competition_edit"),
+    path("competitions/<slug:slug>/publish/", setup_checklist.publish, name="competition_publish"),
     path("competitions/<slug:slug>/register/", participants.register, name="competition_register"),
     path("competitions/<slug:slug>/participants/", participants.manage, name="competition_participants"),
     re_path(
@@ -63,4 +80,6 @@ urlpatterns = [
         phases.edit,
         name="phase_edit",
     ),
+    re_path(_SLUG + r"phases/(?P<phase_id>[0-9]{1,18})/data/(?P<kind>input|reference)/$", phase_data.download,
+            name="phase_data"),
 ]

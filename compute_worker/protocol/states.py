@@ -92,6 +92,7 @@ class FailureReason(StrEnum):
     IMAGE_PLATFORM_MISSING = "image_platform_missing"
     IMAGE_UNSUPPORTED = "image_unsupported"
     IMAGE_PULL_TIMEOUT = "image_pull_timeout"
+    IMAGE_REGISTRY_UNREACHABLE = "image_registry_unreachable"
     DATA_ERROR = "data_error"
     TIME_LIMIT = "time_limit"
     OUT_OF_MEMORY = "out_of_memory"

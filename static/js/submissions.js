@@ -25,6 +25,16 @@
     CANCELLED: "text-bg-warning",
   };
 
+  // A reference in a div that wraps after each "/", ":" and "@" (the "breakable" template filter's rule).
+  function breakable(className, text) {
+    var box = el("div", className, "");
+    text.split(/(?<=[\/:@])/).forEach(function (part, i) {
+      if (i) box.appendChild(document.createElement("wbr"));
+      box.appendChild(document.createTextNode(part));
+    });
+    return box;
+  }
+
   // The digest that runs (pinned at submission, or pulled by the first run), as rows.py computes it.
   function imageDigest(row) {
     var pinned = String(row.image_pinned || row.image_digest || "");
@@ -102,7 +112,7 @@
 
     var image = el("td", "font-monospace small text-break");
     if (row.image) {
-      image.appendChild(el("div", "", String(row.image_typed || row.image)));
+      image.appendChild(breakable("image-ref", String(row.image_typed || row.image)));
       var digest = imageDigest(row);
       if (digest) image.appendChild(el("div", "text-body-secondary digest", digest));
     } else image.appendChild(el("span", "text-body-secondary", "predictions archive"));

@@ -10,6 +10,8 @@
  * The platform registry's section of the modal lists the participant's pushed images (refreshed
  * from GET /api/competitions/<slug>/images/ each time the modal opens); their "Submit" button
  * submits that reference.
+ * While a reference is typed, the modal says where it will be pulled from, as the site reads it
+ * (GET /api/competitions/<slug>/references/?image=..., the submit API's own check).
  * Server text is only ever set with textContent.
  */
 (function () {
@@ -211,7 +213,42 @@
     else send(form);
   }
 
+  function explainReference(input) {
+    var line = document.getElementById(input.dataset.whereId);
+    var typed = input.value.trim();
+    if (!line) return;
+    if (!typed) {
+      line.textContent = "";
+      return;
+    }
+    var url = input.dataset.referenceUrl + "?image=" + encodeURIComponent(typed);
+    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        return response.json().then(function (payload) { return { ok: response.ok, payload: payload }; });
+      })
+      .then(function (result) {
+        if (input.value.trim() !== typed) return;  // a newer keystroke asks again
+        line.classList.toggle("text-danger", !result.ok);
+        line.textContent = result.ok ? "Will be pulled from " + result.payload.where + "."
+          : firstMessage((result.payload.errors || {}).image || result.payload.error);
+      })
+      .catch(function () { line.textContent = ""; });
+  }
+
+  function bindReference(input) {
+    var timer = null;
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () { explainReference(input); }, 250);
+    });
+  }
+
   function init() {
+    document.querySelectorAll("input[data-reference-url]").forEach(function (input) {
+      if (input.dataset.evalboxBound) return;
+      input.dataset.evalboxBound = "1";
+      bindReference(input);
+    });
     document.querySelectorAll("form[data-evalbox-submit]").forEach(function (form) {
       if (form.dataset.evalboxBound) return;
       form.dataset.evalboxBound = "1";

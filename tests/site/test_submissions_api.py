@@ -83,11 +83,12 @@ def test_daily_and_total_quotas(api_for, participant, make_phase, competition) -
     assert total.status_code == 429 and "all 3 submissions" in total.json()["error"]
 
 
-def test_failures_of_the_worker_do_not_count(api_for, participant, make_phase, competition) -> None:
+@pytest.mark.parametrize("reason", ["worker_lost", "worker_error", "image_registry_unreachable", "scoring_error"])
+def test_failures_of_the_platform_do_not_count(api_for, participant, make_phase, competition, reason) -> None:
     phase = make_phase(competition, "Quota", max_submissions_per_day=1, max_submissions_total=0)
     api = api_for(participant.user)
     first = api.post(submissions_url("cats"), {"phase": phase.pk, "image": "alpine"})
-    Submission.objects.filter(pk=first.json()["id"]).update(status="FAILED", failure_reason="worker_lost")
+    Submission.objects.filter(pk=first.json()["id"]).update(status="FAILED", failure_reason=reason)
     assert api.post(submissions_url("cats"), {"phase": phase.pk, "image": "alpine"}).status_code == 201
     assert api.post(submissions_url("cats"), {"phase": phase.pk, "image": "alpine"}).status_code == 429
 
@@ -166,3 +167,23 @@ def test_rerun_resets_and_dispatches(api_for, competition, participant, phase, m
     assert (submission.status, submission.attempt, submission.failure_reason) == ("QUEUED", 2, "")
     assert submission.participant_log == "" and submission.rank_score is None
     assert not token_matches(old_token, submission.token_hash)
+
+
+@pytest.mark.parametrize("status, reason", [("FAILED", "image_not_found"), ("FAILED", "non_zero_exit"),
+                                            ("CANCELLED", "")])
+def test_failures_of_the_image_and_cancelled_runs_count(api_for, participant, make_phase, competition,
+                                                        status, reason) -> None:
+    phase = make_phase(competition, "Quota", max_submissions_per_day=1, max_submissions_total=0)
+    api = api_for(participant.user)
+    first = api.post(submissions_url("cats"), {"phase": phase.pk, "image": "alpine"})
+    Submission.objects.filter(pk=first.json()["id"]).update(status=status, failure_reason=reason)
+    assert api.post(submissions_url("cats"), {"phase": phase.pk, "image": "alpine"}).status_code == 429
+
+
+def test_a_worker_errors_own_words_reach_organizers_only(api_for, participant, phase, organizer, make_submission):
+    leaky = "Unexpected worker error: ConnectionError: HTTPConnectionPool(host='10.0.3.7', port=2375)"
+    submission, _ = make_submission(phase, participant, status="FAILED", failure_reason="worker_error",
+                                    failure_message=leaky)
+    mine = api_for(participant.user).get(f"/api/submissions/{submission.pk}/").json()
+    assert "10.0.3.7" not in mine["failure_message"] and "cost no submission" in mine["failure_message"]
+    assert api_for(organizer).get(f"/api/submissions/{submission.pk}/").json()["failure_message"] == leaky

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django.utils import timezone
 
 from competition.models import Competition, LeaderboardColumn, Participant, Phase
 from tests.helpers.archives import dangerous_tar_gz, tar_gz, zip_bytes
+from tests.helpers.phase_form import column, phase_data
 
 pytestmark = pytest.mark.django_db
 
@@ -33,54 +32,6 @@ def competition_data(**overrides):
     return {k: v for k, v in data.items() if v is not None}
 
 
-def column(i, key, label, ranks=False, sorting="desc", precision=4, **extra):
-    data = {
-        f"columns-{i}-key": key,
-        f"columns-{i}-label": label,
-        f"columns-{i}-sorting": sorting,
-        f"columns-{i}-precision": str(precision),
-        f"columns-{i}-order": str(i),
-    }
-    if ranks:
-        data[f"columns-{i}-ranks"] = "on"
-    data.update({f"columns-{i}-{k}": v for k, v in extra.items()})
-    return data
-
-
-def phase_data(*columns, initial=0, **overrides):
-    now = timezone.now()
-    data = {
-        "name": "Development",
-        "start": (now - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
-        "end": (now + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M"),
-        "time_limit_s": "300",
-        "memory_mb": "1024",
-        "cpus": "2",
-        "gpus": "0",
-        "pids": "128",
-        "output_max_mb": "100",
-        "log_max_kb": "64",
-        "max_submissions_per_day": "3",
-        "max_submissions_total": "50",
-        "scoring_image": "ghcr.io/org/scorer:1.0",
-        "leaderboard_visibility": "public",
-        "selection_rule": "best",
-        "max_final_submissions": "2",
-        "columns-TOTAL_FORMS": str(max(len(columns), 2)),
-        "columns-INITIAL_FORMS": str(initial),
-        "columns-MIN_NUM_FORMS": "0",
-        "columns-MAX_NUM_FORMS": "1000",
-    }
-    for c in columns:
-        data.update(c)
-    for i in range(len(columns), 2):  # the empty extra rows a browser posts
-        data.update({f"columns-{i}-key": "", f"columns-{i}-label": "", f"columns-{i}-sorting": "desc",
-                     f"columns-{i}-precision": "4", f"columns-{i}-order": "0"})
-    data.update(overrides)
-    return data
-
-
-# --------------------------------------------------------------------------- competition form
 def test_new_competition_form_renders_the_toggle_unchecked(organizer_client):
     html = organizer_client.get(reverse("competition_create")).content.decode()
     assert "Allow participant docker submission" in html

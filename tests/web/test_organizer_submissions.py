@@ -131,3 +131,20 @@ def test_the_page_links_to_the_panel_and_shows_the_queue_name(organizer_client, 
     page = organizer_client.get(f"/competitions/{competition.slug}/submissions/").content.decode()
     assert f'hx-get="/competitions/{competition.slug}/submissions/broker/"' in page
     assert competition.queue_name in page
+
+
+def test_the_organizer_reads_both_logs_of_a_failed_run(organizer_client, competition, phase, registration,
+                                                       make_submission):
+    long_log = "start\n" + "x" * 5000 + "\nTraceback: the very end"
+    make_submission(phase, registration, status="FAILED", failure_reason="bad_output",
+                    failure_message="The scorer rejected the output.", participant_log=long_log,
+                    scoring_log="predictions.csv: missing id 7")
+    page = organizer_client.get(f"/competitions/{competition.slug}/submissions/").content.decode()
+    assert "Program log" in page and "Scoring log" in page
+    assert "predictions.csv: missing id 7" in page
+    assert "Traceback: the very end" in page and "start\n" not in page  # the end of a long log
+
+
+def test_a_run_without_logs_has_no_logs_box(organizer_client, competition, many):
+    page = organizer_client.get(f"/competitions/{competition.slug}/submissions/").content.decode()
+    assert 'data-role="logs"' not in page

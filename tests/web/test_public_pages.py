@@ -38,7 +38,7 @@ def test_unpublished_competition_is_visible_to_organizers_only(client, make_comp
     assert client.get(url).status_code == 404
     client.force_login(organizer)
     response = client.get(url)
-    assert response.status_code == 200 and "Edit</a>" in response.content.decode()
+    assert response.status_code == 200 and "Edit competition</a>" in response.content.decode()
 
 
 def test_overview_lists_phases_and_hides_organizer_links(client, competition, phase):
