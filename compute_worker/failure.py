@@ -24,3 +24,15 @@ def worker_error_message(exc: BaseException, worker_id: str) -> str:
     return (f"The worker {worker_id} hit an internal error ({type(exc).__name__}: {str(exc)[:500]}) "
             "while running this submission. This is not the submission's fault: the worker's log has the "
             "traceback; once it is fixed, rerun the submission.")
+
+
+def registry_unreachable(reference: str) -> ImageProblem:
+    """The failure of a pull whose registry could not be reached at all (DNS, TCP, TLS, timeouts).
+
+    The cause's own text names the worker's resolver, addresses and ports: callers log it for the
+    organizers and never put it in the message.
+    """
+    return ImageProblem(FailureReason.IMAGE_REGISTRY_UNREACHABLE,
+                        f"The registry of {reference} could not be reached from the worker. Check the "
+                        "registry's name in the reference; if it is right, the registry is down or blocked: "
+                        "resubmit later or tell the organizers.")

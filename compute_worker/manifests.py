@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 from dataclasses import dataclass
 from typing import Any
 
 import requests
 
-from .failure import ImageProblem
+from .failure import ImageProblem, registry_unreachable
 from .protocol import FailureReason, ImageReference
 from .registry_auth import PullAuth
+
+logger = logging.getLogger(__name__)
 
 INDEX_TYPES = frozenset({"application/vnd.oci.image.index.v1+json",
                          "application/vnd.docker.distribution.manifest.list.v2+json"})
@@ -166,8 +169,8 @@ def inspect_manifest(auth: PullAuth, ref: ImageReference, *, architecture: str, 
         raise ImageProblem(FailureReason.IMAGE_PULL_TIMEOUT, f"The registry of {ref.normalized} did not answer "
                                                              f"within {timeout_s:.0f} s.") from None
     except requests.RequestException as exc:
-        raise ImageProblem(FailureReason.IMAGE_NOT_FOUND, f"The registry of {ref.normalized} cannot be reached "
-                                                          f"({type(exc).__name__}).") from None
+        logger.warning("manifest of %s: the registry could not be reached: %s", ref.normalized, exc)
+        raise registry_unreachable(ref.normalized) from None
     finally:
         registry.session.close()
     size = _compressed_bytes(ref, image_manifest)

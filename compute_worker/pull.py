@@ -23,7 +23,7 @@ import docker.errors
 import requests
 from docker import auth as docker_auth
 
-from .failure import ImageProblem
+from .failure import ImageProblem, registry_unreachable
 from .protocol import FailureReason
 
 logger = logging.getLogger(__name__)
@@ -154,10 +154,7 @@ def pull_refusal(reference: str, text: str, status: int | None) -> ImageProblem:
     logger.warning("pull of %s refused by the engine (HTTP %s): %s", reference, status, text[:2000])
     lowered = text.lower()
     if any(word in lowered for word in _UNREACHABLE):
-        return ImageProblem(FailureReason.IMAGE_REGISTRY_UNREACHABLE,
-                            f"The registry of {reference} could not be reached from the worker. Check the "
-                            "registry's name in the reference; if it is right, the registry is down or blocked: "
-                            "resubmit later or tell the organizers.")
+        return registry_unreachable(reference)
     if status in (401, 403) or any(word in lowered for word in ("unauthorized", "denied", "authentication")):
         return ImageProblem(FailureReason.IMAGE_UNAUTHORIZED,
                             f"The image {reference} cannot be pulled: access denied by the registry. Push it to "

@@ -20,7 +20,7 @@ import socket
 from collections.abc import Callable, Iterable, Sequence
 
 from . import protocol
-from .failure import ImageProblem
+from .failure import ImageProblem, registry_unreachable
 from .protocol import DEFAULT_REGISTRY, FailureReason
 
 logger = logging.getLogger(__name__)
@@ -100,8 +100,8 @@ def check_registry(registry: str, *, trusted: Sequence[str], infrastructure: Ite
     try:
         addresses = resolve(host)
     except OSError as exc:
-        raise ImageProblem(FailureReason.IMAGE_NOT_FOUND,
-                           f"The registry {registry} cannot be resolved from this worker ({exc}).") from None
+        logger.warning("registry %s: %s does not resolve: %s", registry, host, exc)
+        raise registry_unreachable(registry) from None
     platform = _infrastructure_addresses(infrastructure, resolve)
     for address in addresses or ["(none)"]:
         problem = address_problem(address)

@@ -82,5 +82,20 @@ def test_the_control_a_trusted_registry_is_contacted(listener: Listener, pulling
     config = dataclasses.replace(pulling_config, trusted_registries=(registry,))
     handle_message(make_request(stub_site, f"{registry}/x:y", scorer), config=config)
     result = stub_site.result()
-    assert result["status"] == "FAILED" and result["failure_reason"] != "image_not_allowed", result
+    assert result["status"] == "FAILED" and result["failure_reason"] == "image_registry_unreachable", result
     assert listener.accepted >= 1
+
+
+def test_a_registry_that_cannot_be_reached_is_said_so_without_the_engines_words(
+        pulling_config: WorkerConfig, stub_site: StubSite, scorer: str, docker_client: docker.DockerClient) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as closed:
+        port = closed.getsockname()[1]  # nothing listens there once the block ends
+    registry = f"127.0.0.1:{port}"
+    config = dataclasses.replace(pulling_config, trusted_registries=(registry,))
+    handle_message(make_request(stub_site, f"{registry}/team/model:v1", scorer), config=config)
+    result = stub_site.result()
+    assert result["failure_reason"] == "image_registry_unreachable", result
+    assert result["failure_message"] == (
+        f"The registry of {registry}/team/model:v1 could not be reached from the worker. Check the registry's "
+        "name in the reference; if it is right, the registry is down or blocked: resubmit later or tell the "
+        "organizers."), result

@@ -89,8 +89,8 @@ def test_a_registry_allowed_by_name_is_not_even_resolved() -> None:
 def test_a_name_that_does_not_resolve_is_refused() -> None:
     with pytest.raises(ImageProblem) as refused:
         check_registry("nowhere.example", trusted=(), infrastructure=(), resolve=table)
-    assert refused.value.reason == FailureReason.IMAGE_NOT_FOUND
-    assert "cannot be resolved from this worker" in refused.value.message
+    assert refused.value.reason == FailureReason.IMAGE_REGISTRY_UNREACHABLE
+    assert "could not be reached from the worker" in refused.value.message
 
 
 @pytest.mark.parametrize("name", ["localhost", "127.1", "0x7f000001", "2130706433", "017700000001", "0", "::1"])
