@@ -48,16 +48,39 @@ The demo runs participant images in Docker. Install Docker Engine
 `make demo` as root on Debian, where it installs and starts it the way `make test` does."""
 
 
+#: Debian packages the demo needs beside Docker: debootstrap and busybox-static for the base
+#: images (examples/base-images/build.sh), docker-registry for the platform registry.
+DEMO_PACKAGES = ("debootstrap", "busybox-static", "docker-registry")
+
+
+def run_setup_script(script: str, *args: str) -> tuple[int, list[str]]:
+    """Run ``scripts/<script>`` as ``make test`` does; its exit status and what it said (prefix removed)."""
+    done = subprocess.run(["bash", str(ROOT / "scripts" / script), *args], cwd=ROOT, text=True,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    prefix = script.removesuffix(".sh") + ": "
+    return done.returncode, [line.removeprefix(prefix) for line in done.stderr.splitlines() if line.strip()]
+
+
 def ensure_docker() -> None:
     """Get a Docker engine answering as ``make test`` does (install and start it where it can), or exit."""
     with progress("checking the Docker engine"):
-        done = subprocess.run(["bash", str(ROOT / "scripts" / "ensure-docker.sh")], cwd=ROOT, text=True,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    lines = [line.removeprefix("ensure-docker: ") for line in done.stderr.splitlines() if line.strip()]
-    if done.returncode != 0:
-        raise SystemExit(NO_DOCKER.format(reason=lines[-1] if lines else f"exit status {done.returncode}"))
+        status, lines = run_setup_script("ensure-docker.sh")
+    if status != 0:
+        raise SystemExit(NO_DOCKER.format(reason=lines[-1] if lines else f"exit status {status}"))
     if lines and lines[-1] != "Docker engine is running":
         print(f"evalbox demo: {lines[-1]}", flush=True)
+
+
+def ensure_packages() -> None:
+    """Install the Debian packages of :data:`DEMO_PACKAGES` where it can (root on Debian), else say which.
+
+    The demo goes on without them: base images already built need no debootstrap, and without
+    ``docker-registry`` it submits the local image (both say so when they happen).
+    """
+    with progress("checking the demo's Debian packages"):
+        status, lines = run_setup_script("ensure-packages.sh", *DEMO_PACKAGES)
+    if status != 0 or (lines and not lines[-1].startswith("installed: ")):
+        print(f"evalbox demo: {lines[-1] if lines else f'exit status {status}'}", flush=True)
 
 
 @contextmanager
@@ -249,6 +272,7 @@ def main() -> int:
     stop_on_signals()
     args = parse_args()
     ensure_docker()
+    ensure_packages()
     # var/ keeps the secret key, the database, the data archives and the broker's messages,
     # which carry worker tokens: readable by its owner only.
     var_dir = private_dir(Path(os.environ.get("EVALBOX_VAR_DIR", ROOT / "var")))

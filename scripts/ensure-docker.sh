@@ -21,8 +21,7 @@ if ! command -v dockerd >/dev/null 2>&1; then
         exit 1
     fi
     log "installing docker.io"
-    apt-get update -q >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker.io >/dev/null
+    bash "$(dirname "$0")/ensure-packages.sh" docker.io
 fi
 if [ "$(id -u)" != 0 ]; then
     log "dockerd is installed but not running, and starting it needs root"

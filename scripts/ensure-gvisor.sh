@@ -23,9 +23,7 @@ if [ "$(id -u)" != 0 ]; then
     exit 1
 fi
 if [ ! -x "$RUNSC" ]; then
-    log "installing Debian's runsc package"
-    apt-get update -q >/dev/null
-    DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1 apt-get install -y -q runsc >/dev/null
+    bash "$(dirname "$0")/ensure-packages.sh" runsc
 fi
 
 mkdir -p "$(dirname "$DAEMON_JSON")"
