@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-slow lint bench setup docker clean
+.PHONY: demo test test-slow test-deploy lint bench setup docker clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,7 +25,11 @@ test: setup docker
 
 # pytest exits 5 when nothing is marked slow: not a failure.
 test-slow: setup docker
-	$(BIN)/pytest -m slow $(PYTEST_ARGS) || [ $$? -eq 5 ]
+	$(BIN)/pytest -m slow --ignore=tests/deploy $(PYTEST_ARGS) || [ $$? -eq 5 ]
+
+## The compose deployment test: builds the stack's images from Debian packages, starts it (minutes).
+test-deploy: setup docker
+	$(BIN)/pytest -m slow tests/deploy $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .
