@@ -92,6 +92,7 @@ def submission_json(submission: Submission, *, organizer: bool) -> dict[str, Any
         "failure_label": submission.failure_label or None,
         "failure_message": failure_message(submission.failure_reason, submission.failure_message,
                                            organizer=organizer) or None,
+        **({"failure_detail": submission.failure_detail or None} if organizer else {}),
         "exit_code": submission.exit_code,
         "duration_s": submission.duration_s,
         "image_digest": submission.image_digest,

@@ -47,7 +47,8 @@ _ENTERED_FIELD = {Status.QUEUED: "queued_at", Status.RUNNING: "started_at", Stat
                   Status.FINISHED: "finished_at", Status.FAILED: "finished_at", Status.CANCELLED: "finished_at"}
 
 #: What a new attempt clears (rerun).
-_ATTEMPT_TEXTS = ("status_message", "failure_reason", "failure_message", "image_digest", "participant_log",
+_ATTEMPT_TEXTS = ("status_message", "failure_reason", "failure_message", "failure_detail", "image_digest",
+                  "participant_log",
                   "scoring_log", "detailed_results", "worker", "progress_message")
 _ATTEMPT_NULLS = ("queued_at", "started_at", "scoring_at", "finished_at", "last_heartbeat", "exit_code",
                   "duration_s", "peak_memory_bytes", "rank_score", "progress", "cpu_seconds", "scoring_exit_code")
@@ -143,7 +144,8 @@ def apply_result(submission: Submission, report: ResultReport) -> None:
     submission.timings = report.timings
     record_result(submission, report)
     if report.status is Status.FAILED:
-        fail(submission, report.failure_reason or FailureReason.WORKER_ERROR, report.failure_message)
+        fail(submission, report.failure_reason or FailureReason.WORKER_ERROR, report.failure_message,
+             detail=report.failure_detail)
         return
     ranking = submission.phase.ranking_column
     if ranking is not None and ranking.key not in report.scores:
@@ -157,11 +159,15 @@ def apply_result(submission: Submission, report: ResultReport) -> None:
     submission.save()
 
 
-def fail(submission: Submission, reason: FailureReason, message: str) -> None:
-    """Mark a non-final submission FAILED with ``reason`` (a worker's result, or the sweep); it loses its final mark."""
+def fail(submission: Submission, reason: FailureReason, message: str, *, detail: str = "") -> None:
+    """Mark a non-final submission FAILED with ``reason`` (a worker's result, or the sweep); it loses its final mark.
+
+    ``detail`` (the worker's own words) is shown to organizers only.
+    """
     _move(submission, Action.FAIL)
     submission.failure_reason = reason.value
     submission.failure_message = message
+    submission.failure_detail = detail
     submission.scores = {}
     submission.detailed_results = ""
     submission.final_choice = False

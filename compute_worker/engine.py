@@ -122,8 +122,9 @@ class Engine:
                                         leases=self._leases, progress=progress)
         except images.ImageProblem as exc:
             if not participant:
-                raise Failure(FailureReason.SCORING_ERROR, f"The scoring image is unusable: {exc}") from exc
-            raise Failure(exc.reason, str(exc)) from exc
+                raise Failure(FailureReason.SCORING_ERROR, f"The scoring image is unusable: {exc}",
+                              exc.detail) from exc
+            raise Failure(exc.reason, str(exc), exc.detail) from exc
 
     def reap_previous(self) -> None:
         """Remove containers a previous attempt of this submission left on this worker."""

@@ -6,12 +6,17 @@ from .protocol import FailureReason
 
 
 class Failure(Exception):
-    """Ends the submission as FAILED with ``reason``; ``message`` is shown to people."""
+    """Ends the submission as FAILED with ``reason``; ``message`` is shown to people.
 
-    def __init__(self, reason: FailureReason, message: str) -> None:
+    ``detail`` is what the engine or the worker saw (an engine's error, an address), reported for
+    the organizers only: it may name the workers' machines.
+    """
+
+    def __init__(self, reason: FailureReason, message: str, detail: str = "") -> None:
         super().__init__(message)
         self.reason = reason
         self.message = message
+        self.detail = detail
 
 
 class ImageProblem(Failure):
@@ -26,13 +31,13 @@ def worker_error_message(exc: BaseException, worker_id: str) -> str:
             "traceback; once it is fixed, rerun the submission.")
 
 
-def registry_unreachable(reference: str) -> ImageProblem:
+def registry_unreachable(reference: str, detail: str) -> ImageProblem:
     """The failure of a pull whose registry could not be reached at all (DNS, TCP, TLS, timeouts).
 
-    The cause's own text names the worker's resolver, addresses and ports: callers log it for the
-    organizers and never put it in the message.
+    The cause's own text (``detail``) names the worker's resolver, addresses and ports: it goes to
+    the organizers, never into the message.
     """
     return ImageProblem(FailureReason.IMAGE_REGISTRY_UNREACHABLE,
                         f"The registry of {reference} could not be reached from the worker. Check the "
                         "registry's name in the reference; if it is right, the registry is down or blocked: "
-                        "resubmit later or tell the organizers.")
+                        "resubmit later or tell the organizers.", detail)

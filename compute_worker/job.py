@@ -25,7 +25,7 @@ from .engine import Engine
 from .evaluation import Evaluation
 from .failure import Failure, worker_error_message
 from .job_record import JobRecord
-from .protocol import FailureReason, ResultReport, Status
+from .protocol import MAX_FAILURE_DETAIL_CHARS, FailureReason, ResultReport, Status
 from .reporter import Reporter
 from .site_client import SiteClient, SiteError, SubmissionGone
 
@@ -86,6 +86,7 @@ class Job:
     def _failed(self, failure: Failure) -> ResultReport:
         logger.info("submission %s: FAILED (%s) %s", self.request.submission_id, failure.reason.value, failure.message)
         return ResultReport(status=Status.FAILED, failure_reason=failure.reason, failure_message=failure.message[:4000],
+                            failure_detail=failure.detail[:MAX_FAILURE_DETAIL_CHARS],
                             **self.record.report_fields(self.request.attempt, self.config.worker_id))
 
     def _steps(self, work: Path) -> ResultReport:

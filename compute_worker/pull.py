@@ -24,7 +24,7 @@ import requests
 from docker import auth as docker_auth
 
 from .failure import ImageProblem, registry_unreachable
-from .protocol import FailureReason
+from .protocol import MAX_FAILURE_DETAIL_CHARS, FailureReason
 
 logger = logging.getLogger(__name__)
 
@@ -149,19 +149,20 @@ def pull_refusal(reference: str, text: str, status: int | None) -> ImageProblem:
     """The :class:`ImageProblem` of an engine's pull error, in words a participant can act on.
 
     The engine's own text (which names the worker's DNS server, addresses, ports) goes to the
-    worker log only, never into the message that people see.
+    worker log and the problem's ``detail`` (organizers only), never into its message.
     """
     logger.warning("pull of %s refused by the engine (HTTP %s): %s", reference, status, text[:2000])
+    detail = f"The Docker engine refused the pull (HTTP {status}): {text[:MAX_FAILURE_DETAIL_CHARS - 60]}"
     lowered = text.lower()
     if any(word in lowered for word in _UNREACHABLE):
-        return registry_unreachable(reference)
+        return registry_unreachable(reference, detail)
     if status in (401, 403) or any(word in lowered for word in ("unauthorized", "denied", "authentication")):
         return ImageProblem(FailureReason.IMAGE_UNAUTHORIZED,
                             f"The image {reference} cannot be pulled: access denied by the registry. Push it to "
-                            "the platform registry or make it public.")
+                            "the platform registry or make it public.", detail)
     if status == 404 or "not found" in lowered or "manifest unknown" in lowered:
         return ImageProblem(FailureReason.IMAGE_NOT_FOUND, f"The image {reference} was not found in its registry: "
-                                                           "check the name and push the tag.")
+                                                           "check the name and push the tag.", detail)
     return ImageProblem(FailureReason.RUNTIME_ERROR,
                         f"The Docker engine could not pull {reference} (the engine's error is in the worker "
-                        "log). Resubmit; if it repeats, tell the organizers.")
+                        "log). Resubmit; if it repeats, tell the organizers.", detail)

@@ -101,7 +101,7 @@ def check_registry(registry: str, *, trusted: Sequence[str], infrastructure: Ite
         addresses = resolve(host)
     except OSError as exc:
         logger.warning("registry %s: %s does not resolve: %s", registry, host, exc)
-        raise registry_unreachable(registry) from None
+        raise registry_unreachable(registry, f"{host} does not resolve from the worker: {exc}") from None
     platform = _infrastructure_addresses(infrastructure, resolve)
     for address in addresses or ["(none)"]:
         problem = address_problem(address)
@@ -112,4 +112,6 @@ def check_registry(registry: str, *, trusted: Sequence[str], infrastructure: Ite
             raise ImageProblem(FailureReason.IMAGE_NOT_ALLOWED,
                                f"The registry {registry} is refused: it resolves to {what} "
                                "and this worker pulls only from public registries or those its operator allows "
-                               "by name. Push the image to the platform's registry or a public one.")
+                               "by name. Push the image to the platform's registry or a public one.",
+                               f"{host} resolves to {address} on the worker; EVALBOX_TRUSTED_REGISTRIES allows a "
+                               "registry by name.")

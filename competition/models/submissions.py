@@ -40,6 +40,8 @@ class Submission(models.Model):
     status_message = models.CharField(max_length=2000, blank=True)
     failure_reason = models.CharField(max_length=32, choices=FAILURE_CHOICES, blank=True)
     failure_message = models.TextField(blank=True)
+    #: The engine's or the worker's own words about the failure: organizers only (may name machines).
+    failure_detail = models.TextField(blank=True)
     token_hash = models.CharField(max_length=64, editable=False)
     attempt = models.PositiveIntegerField(default=1)
     dispatch_attempts = models.PositiveIntegerField(default=0)

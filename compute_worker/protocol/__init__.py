@@ -23,6 +23,7 @@ from .messages import (
     INPUT_DATA_PATH,
     LOGS_PATH,
     MAX_DETAILED_RESULTS_BYTES,
+    MAX_FAILURE_DETAIL_CHARS,
     MAX_REPORT_LOG_CHARS,
     MAX_SCORE_KEY_LENGTH,
     MAX_SCORE_KEYS,
@@ -62,7 +63,8 @@ from .states import (
 
 __all__ = [
     "ACTIVE_STATES", "Action", "DEFAULT_REGISTRY", "FINAL_STATES", "FailureReason", "INPUT_DATA_PATH",
-    "ImageReference", "LOGS_PATH", "Limits", "LogReport", "MAX_DETAILED_RESULTS_BYTES", "MAX_REFERENCE_LENGTH",
+    "ImageReference", "LOGS_PATH", "Limits", "LogReport", "MAX_DETAILED_RESULTS_BYTES", "MAX_FAILURE_DETAIL_CHARS",
+    "MAX_REFERENCE_LENGTH",
     "MAX_REPORT_LOG_CHARS", "MAX_SCORE_KEYS", "MAX_SCORE_KEY_LENGTH", "PREDICTIONS_PATH", "ProtocolError",
     "PullToken", "REFERENCE_DATA_PATH", "REGISTRY_TOKEN_PATH", "REPORTED_ACTIONS", "RESULT_PATH", "ResultReport",
     "RunRequest", "SCHEMA_VERSION", "STATUS_PATH", "Status", "StatusReport", "TASK_NAME", "TRANSITIONS",

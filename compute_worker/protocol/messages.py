@@ -41,6 +41,8 @@ MAX_SCORE_KEY_LENGTH = 64
 MAX_REPORT_LOG_CHARS = 1_000_000
 #: The scorer's optional ``detailed_results.html``: at most this many bytes on disk, and characters in a report.
 MAX_DETAILED_RESULTS_BYTES = 1 << 20
+#: A failure's ``failure_detail`` (the engine's or the worker's own words) is at most this long.
+MAX_FAILURE_DETAIL_CHARS = 2000
 #: Integers of the reports fit the site's columns: an exit code a 32-bit signed int, a byte
 #: count a 63-bit one; an attempt is at most the thousandth (a request's own bound).
 INT32 = (-(2**31), 2**31 - 1)
@@ -276,6 +278,8 @@ class ResultReport:
     scores: dict[str, float] = field(default_factory=dict)
     failure_reason: FailureReason | None = None
     failure_message: str = ""
+    #: What the engine or the worker saw (for organizers only: it may name the workers' machines).
+    failure_detail: str = ""
     image_digest: str = ""
     image_labels: dict[str, str] = field(default_factory=dict)
     exit_code: int | None = None
@@ -331,6 +335,7 @@ class ResultReport:
             scores=scores,
             failure_reason=reason,
             failure_message=text_value(data.get("failure_message", ""), "failure_message", 4000),
+            failure_detail=text_value(data.get("failure_detail", ""), "failure_detail", MAX_FAILURE_DETAIL_CHARS),
             image_digest=text_value(data.get("image_digest", ""), "image_digest", 300),
             image_labels={k[:200]: v[:1000] for k, v in list(labels.items())[:100]},
             exit_code=optional(data.get("exit_code"), lambda v: integer(v, "exit_code", INT32)),

@@ -71,6 +71,7 @@ def test_a_loopback_registry_is_never_contacted(host: str, listener: Listener, p
         f"The registry {host}:{listener.port} is refused: it resolves to an address that is loopback "), result
     if host == "localhost":
         assert "127.0.0.1" not in result["failure_message"]
+    assert f"{host} resolves to 127.0.0.1 on the worker" in result["failure_detail"], result  # organizers only
     assert listener.accepted == 0
 
 
@@ -99,3 +100,4 @@ def test_a_registry_that_cannot_be_reached_is_said_so_without_the_engines_words(
         f"The registry of {registry}/team/model:v1 could not be reached from the worker. Check the registry's "
         "name in the reference; if it is right, the registry is down or blocked: resubmit later or tell the "
         "organizers."), result
+    assert result["failure_detail"].startswith("Reading the manifest failed: ConnectionError: "), result

@@ -12,7 +12,7 @@ from django.utils import timezone
 from competition.auth import token_matches
 from competition.models import Submission
 from tests.helpers.archives import zip_bytes
-from tests.helpers.site_api import submissions_url
+from tests.helpers.site_api import submissions_url, worker_url
 
 pytestmark = pytest.mark.django_db
 
@@ -187,3 +187,26 @@ def test_a_worker_errors_own_words_reach_organizers_only(api_for, participant, p
     mine = api_for(participant.user).get(f"/api/submissions/{submission.pk}/").json()
     assert "10.0.3.7" not in mine["failure_message"] and "cost no submission" in mine["failure_message"]
     assert api_for(organizer).get(f"/api/submissions/{submission.pk}/").json()["failure_message"] == leaky
+
+
+def test_the_workers_detail_of_a_failure_reaches_organizers_only(api_for, participant, phase, organizer,
+                                                                  make_submission, worker_api, client) -> None:
+    submission, token = make_submission(phase, participant, status="RUNNING")
+    detail = ("The Docker engine refused the pull (HTTP 500): Get \"https://reg.example/v2/\": dial tcp: "
+              "lookup reg.example on 10.0.3.53:53: no such host")
+    body = {"status": "FAILED", "failure_reason": "image_registry_unreachable", "failure_detail": detail,
+            "failure_message": "The registry of reg.example/team/model:v1 could not be reached from the worker."}
+    assert worker_api(token).post(worker_url(submission.pk, "result"), body).status_code == 200
+    submission.refresh_from_db()
+    assert (submission.status, submission.failure_detail) == ("FAILED", detail)
+    assert api_for(organizer).get(f"/api/submissions/{submission.pk}/").json()["failure_detail"] == detail
+    mine = api_for(participant.user).get(f"/api/submissions/{submission.pk}/")
+    assert "failure_detail" not in mine.json() and "10.0.3.53" not in mine.content.decode()
+    client.force_login(organizer)
+    tab = client.get(f"/competitions/{phase.competition.slug}/submissions/").content.decode()
+    assert "lookup reg.example on 10.0.3.53:53: no such host" in tab
+    client.force_login(participant.user)
+    for page in (f"/competitions/{phase.competition.slug}/participate/",
+                 f"/competitions/{phase.competition.slug}/submissions/{submission.pk}/"):
+        answer = client.get(page)
+        assert answer.status_code == 200 and "10.0.3.53" not in answer.content.decode(), page

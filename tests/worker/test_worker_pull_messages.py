@@ -43,6 +43,7 @@ def test_a_refusal_is_classified_and_its_message_names_no_address(text: str, sta
     assert ADDRESS.search(problem.message.replace(DIGEST, "")) is None, problem.message
     assert text not in problem.message
     assert text in caplog.text  # the engine's own words stay in the worker log
+    assert text in problem.detail  # ... and reach the organizers (the report's failure_detail)
 
 
 def test_an_unreachable_registry_is_said_so_on_a_real_engine(docker_client: docker.DockerClient,
