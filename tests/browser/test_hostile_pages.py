@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 
 from competition.models import ComputeQueue
 from competition.numbers import format_number
-from tests.helpers.browser import sign_in
+from tests.helpers.browser import sign_in, wait_for_expression
 
 pytestmark = [pytest.mark.rabbitmq]
 
@@ -61,7 +61,7 @@ def test_pages_keep_the_policy_and_render_extreme_scores(new_page, screenshot, h
     rae.goto(f"/competitions/{slug}/participate/")
     running = rae.locator("#submissions tr[data-status=RUNNING]")
     expect(running.locator("progress.elapsed")).to_have_attribute("value", "25")
-    rae.wait_for_function("window.evalboxSubmissions && !window.evalboxSubmissions.inFlight")
+    wait_for_expression(rae, "window.evalboxSubmissions && !window.evalboxSubmissions.inFlight")
     rae.wait_for_timeout(500)  # the first poll has redrawn the rows from the API's JSON
     expect(rae.locator("#submissions tr[data-status=FINISHED] dd")).to_have_text(format_number(TINY, 3))
     screenshot(rae, "participate-extreme-score-and-progress")

@@ -10,7 +10,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from competition.models import Selection, Submission, Visibility
-from tests.helpers.browser import sign_in
+from tests.helpers.browser import sign_in, wait_for_expression
 
 pytestmark = [pytest.mark.rabbitmq]
 
@@ -96,7 +96,7 @@ def test_private_until_published_then_a_final_mark(new_page, screenshot, make_co
     sign_in(page, "pat")
     page.goto("/competitions/sealed/participate/")
     expect(page.locator("[data-role=scores-private]")).to_contain_text("private until the organizers publish")
-    page.wait_for_function("window.evalboxSubmissions && !window.evalboxSubmissions.inFlight")
+    wait_for_expression(page, "window.evalboxSubmissions && !window.evalboxSubmissions.inFlight")
     expect(page.locator("#submissions [data-role=scores-hidden]")).to_have_count(2)
     row = page.locator(f"#submissions tr[data-id='{first.pk}']")
     row.get_by_role("button", name="Mark final").click()
