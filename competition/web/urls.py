@@ -7,6 +7,7 @@ from django.views.generic import RedirectView
 
 from . import (
     accounts,
+    api_token,
     competitions,
     invitations,
     organizer,
@@ -30,6 +31,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/signup/", accounts.signup, name="signup"),
     path("accounts/invitations/", invitations.pending, name="invitations"),
+    path("accounts/token/", api_token.api_token, name="api_token"),
     re_path(
         r"^accounts/invitations/(?P<invitation_id>[0-9]{1,18})/(?P<action>accept|decline)/$",
         invitations.answer,

@@ -3,6 +3,7 @@ and an approved participant downloads the input data from the Participate tab.""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -221,3 +222,22 @@ def test_long_references_wrap_at_separators_and_selects_show_their_choice(new_pa
     olga.goto("/competitions/kites/edit/")
     expect(olga.get_by_label("Allowed registries")).to_have_attribute("placeholder", "e.g. ghcr.io (empty: any)")
     screenshot(olga, "placeholder-reads-as-an-example")
+
+
+def test_a_participant_makes_an_api_token_from_the_navigation(new_page, screenshot, make_competition,
+                                                              make_participant):
+    competition = make_competition("owls")
+    make_participant(competition, "pat")
+    pat = new_page()
+    sign_in(pat, "pat")
+    pat.goto("/competitions/owls/")
+    pat.get_by_role("link", name="API token").click()
+    expect(pat.locator("[data-role=token-state]")).to_have_text("You have no token yet.")
+    pat.get_by_role("button", name="Make a token").click()
+    shown = pat.locator("[data-role=new-token] code")
+    expect(shown).to_have_text(re.compile(r"^[A-Za-z0-9_-]{40,}$"))
+    screenshot(pat, "api-token-shown-once")
+    key = shown.inner_text()
+    pat.reload()  # a reload is a GET: the key is not shown again
+    expect(pat.locator("[data-role=token-state]")).to_contain_text("You have a token, made on")
+    assert key not in pat.content()
