@@ -19,7 +19,7 @@ from typing import Any
 import requests
 
 from .failure import ImageProblem, registry_unreachable
-from .protocol import MAX_FAILURE_DETAIL_CHARS, FailureReason, ImageReference
+from .protocol import FailureReason, ImageReference
 from .registry_auth import PullAuth
 
 logger = logging.getLogger(__name__)
@@ -170,8 +170,8 @@ def inspect_manifest(auth: PullAuth, ref: ImageReference, *, architecture: str, 
                                                              f"within {timeout_s:.0f} s.") from None
     except requests.RequestException as exc:
         logger.warning("manifest of %s: the registry could not be reached: %s", ref.normalized, exc)
-        raise registry_unreachable(ref.normalized, f"Reading the manifest failed: {type(exc).__name__}: "
-                                                   f"{str(exc)[:MAX_FAILURE_DETAIL_CHARS - 100]}") from None
+        detail = f"Reading the manifest failed: {type(exc).__name__}: {exc}"
+        raise registry_unreachable(ref.normalized, detail) from None
     finally:
         registry.session.close()
     size = _compressed_bytes(ref, image_manifest)

@@ -24,7 +24,7 @@ import requests
 from docker import auth as docker_auth
 
 from .failure import ImageProblem, registry_unreachable
-from .protocol import MAX_FAILURE_DETAIL_CHARS, FailureReason
+from .protocol import FailureReason
 
 logger = logging.getLogger(__name__)
 
@@ -152,7 +152,7 @@ def pull_refusal(reference: str, text: str, status: int | None) -> ImageProblem:
     worker log and the problem's ``detail`` (organizers only), never into its message.
     """
     logger.warning("pull of %s refused by the engine (HTTP %s): %s", reference, status, text[:2000])
-    detail = f"The Docker engine refused the pull (HTTP {status}): {text[:MAX_FAILURE_DETAIL_CHARS - 60]}"
+    detail = f"The Docker engine refused the pull (HTTP {status}): {text}"  # the job cuts it to the contract's cap
     lowered = text.lower()
     if any(word in lowered for word in _UNREACHABLE):
         return registry_unreachable(reference, detail)
