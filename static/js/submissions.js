@@ -199,6 +199,7 @@
     this.signatures = {};
     this.timer = null;
     this.inFlight = false;
+    this.pollsDone = 0; // polls answered (or failed) so far: tests wait on it
   }
 
   SubmissionsTable.prototype.openBlocks = function () {
@@ -269,6 +270,7 @@
       })
       .then(function () {
         self.inFlight = false;
+        self.pollsDone += 1;
       });
   };
 

@@ -61,8 +61,8 @@ def test_pages_keep_the_policy_and_render_extreme_scores(new_page, screenshot, h
     rae.goto(f"/competitions/{slug}/participate/")
     running = rae.locator("#submissions tr[data-status=RUNNING]")
     expect(running.locator("progress.elapsed")).to_have_attribute("value", "25")
-    wait_for_expression(rae, "window.evalboxSubmissions && !window.evalboxSubmissions.inFlight")
-    rae.wait_for_timeout(500)  # the first poll has redrawn the rows from the API's JSON
+    # The first poll has redrawn the rows from the API's JSON (the script prints the site's text).
+    wait_for_expression(rae, "window.evalboxSubmissions && window.evalboxSubmissions.pollsDone > 0")
     expect(rae.locator("#submissions tr[data-status=FINISHED] dd")).to_have_text(format_number(TINY, 3))
     screenshot(rae, "participate-extreme-score-and-progress")
 

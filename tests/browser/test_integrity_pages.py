@@ -96,7 +96,7 @@ def test_private_until_published_then_a_final_mark(new_page, screenshot, make_co
     sign_in(page, "pat")
     page.goto("/competitions/sealed/participate/")
     expect(page.locator("[data-role=scores-private]")).to_contain_text("private until the organizers publish")
-    wait_for_expression(page, "window.evalboxSubmissions && !window.evalboxSubmissions.inFlight")
+    wait_for_expression(page, "window.evalboxSubmissions && window.evalboxSubmissions.pollsDone > 0")
     expect(page.locator("#submissions [data-role=scores-hidden]")).to_have_count(2)
     row = page.locator(f"#submissions tr[data-id='{first.pk}']")
     row.get_by_role("button", name="Mark final").click()

@@ -23,7 +23,7 @@ def sign_in(page, username: str, password: str = PASSWORD) -> None:
     page.wait_for_url(lambda url: "/accounts/login/" not in url)
 
 
-def wait_for_expression(page, expression: str, timeout_s: float = 10) -> None:
+def wait_for_expression(page, expression: str, timeout_s: float = 30) -> None:
     """Wait until ``expression`` (JavaScript) is truthy in ``page``.
 
     Playwright's ``wait_for_function`` re-evaluates its predicate with ``eval`` inside the page,
