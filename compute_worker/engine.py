@@ -65,6 +65,7 @@ class Engine:
         self.scoring_image_keep_until = scoring_image_keep_until
         self._client = client
         self._leases = contextlib.ExitStack()  # images in use until the job ends
+        self._ended: list[docker.models.containers.Container] = []  # stopped, removed after the report
         self._architecture = ""
 
     def client(self) -> docker.DockerClient:
@@ -77,8 +78,14 @@ class Engine:
                 raise Failure(FailureReason.WORKER_ERROR, f"The worker cannot reach its Docker engine: {exc}") from exc
         return self._client
 
+    def remove_containers(self) -> None:
+        """Remove the containers this job's runs ended (the job calls it after its result is reported)."""
+        while self._ended:
+            runner.remove_container(self._ended.pop())
+
     def close(self) -> None:
-        """Release the images in use and close the client if one was made."""
+        """Remove the ended containers, release the images in use and close the client if one was made."""
+        self.remove_containers()
         self._leases.close()
         if self._client is not None:
             self._client.close()
@@ -147,4 +154,4 @@ class Engine:
         return runner.run_container(
             self.client(), kwargs, time_limit_s=limits.time_limit_s, log_max_bytes=limits.log_max_kb * 1024,
             watch=watch, output_dir=cap.directory, output_max_bytes=cap.max_bytes,
-            output_max_entries=cap.max_entries, gpu_ids=gpu_ids)
+            output_max_entries=cap.max_entries, gpu_ids=gpu_ids, dispose=self._ended.append)

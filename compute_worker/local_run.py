@@ -113,6 +113,7 @@ def try_image(run: LocalRun, viewer: Viewer, client: docker.DockerClient) -> tup
         cleanup.callback(trees.remove_tree, work)
         config = _config(run, work)
         engine = Engine(config, run.limits, LOCAL_SUBMISSION, client=client)
+        cleanup.callback(engine.remove_containers)
         evaluation = Evaluation(engine, config, run.limits, LOCAL_SUBMISSION, record, _LocalListener(viewer))
         fields = {"scores": {}}
         try:

@@ -223,6 +223,7 @@ def run_container(
     output_max_bytes: int | None = None,
     output_max_entries: int | None = None,
     gpu_ids: tuple[str, ...] = (),
+    dispose: Callable[[Any], None] | None = None,
 ) -> RunOutcome:
     """Run a container created from ``create_kwargs`` and return how it ended.
 
@@ -232,11 +233,15 @@ def run_container(
     ``output_dir`` is watched while the container runs: past ``output_max_bytes`` of regular
     files, or ``output_max_entries`` entries of any kind (empty files and directories cost
     the host inodes and the collection time, not bytes), the container is killed.
+    The container is removed before this returns; when ``dispose`` is given, a container that
+    was stopped is handed to it instead (which must remove it: the job does so after its result
+    is reported, off the critical path), and only a run cut short by an error is removed here.
     """
     outcome = RunOutcome()
     cap = (OutputCap(output_dir, output_max_bytes, output_max_entries)
            if output_dir is not None and output_max_bytes is not None else None)
     container = followers = None
+    ended = False  # stopped for sure: only then may its removal wait for ``dispose``
     started = time.monotonic()
     try:
         try:
@@ -251,6 +256,7 @@ def run_container(
                       live=followers.live)
         outcome.duration_s = time.monotonic() - started
         _stop(container, outcome)
+        ended = True
         _read_final_state(container, outcome)
         followers.finish()
         _settle(outcome, peak_bytes=followers.live.resources.peak_memory, memory_limit=create_kwargs.get("mem_limit"),
@@ -258,12 +264,17 @@ def run_container(
         return outcome
     finally:
         if container is not None:
-            with contextlib.suppress(docker.errors.APIError, requests.RequestException):
-                container.remove(force=True)
+            (dispose if dispose is not None and ended else remove_container)(container)
         if followers is not None:
             followers.record(outcome)
         if not outcome.duration_s:
             outcome.duration_s = time.monotonic() - started
+
+
+def remove_container(container: Any) -> None:
+    """Remove ``container`` (killed first if it still runs); one already gone or an unreachable engine is ignored."""
+    with contextlib.suppress(docker.errors.APIError, requests.RequestException):
+        container.remove(force=True)
 
 
 def reap(client: docker.DockerClient, worker_id: str, submission_id: int | None = None) -> list[str]:

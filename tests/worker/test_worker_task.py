@@ -51,6 +51,25 @@ def test_full_run_finished_with_retries(worker_config, stub_site: StubSite, scor
     protocol.ResultReport.from_json(result)  # the site can parse it
 
 
+def test_containers_are_removed_after_the_result_is_reported(worker_config, stub_site, scorer, docker_client):
+    # Removing the two stopped containers is off the critical path: after the result report, before
+    # the task returns (and so before its message is acknowledged).
+    image = docker_images.busybox_script_image("predict", PREDICT)
+    kwargs = make_request(stub_site, "docker.io/" + image, scorer, input_files={"question.txt": b"what?\n"},
+                          reference_files={"answer.txt": b"42\n"})
+    since = int(time.time()) - 1
+    assert handle_message(kwargs, config=worker_config)["status"] == "FINISHED"
+    label = f"evalbox.worker={worker_config.worker_id}"
+    assert docker_client.containers.list(all=True, filters={"label": label}) == []
+    wall_minus_monotonic = time.time() - time.monotonic()
+    reported_at = stub_site.all("result")[-1].at + wall_minus_monotonic
+    events = docker_client.events(since=since, until=int(time.time()) + 1, decode=True,
+                                  filters={"type": "container", "event": "destroy", "label": label})
+    destroyed = [event["timeNano"] / 1e9 for event in events]
+    assert len(destroyed) == 2, destroyed
+    assert min(destroyed) > reported_at, (destroyed, reported_at)
+
+
 def test_python_participant(worker_config, stub_site, scorer):
     python = docker_images.python_image()
     script = "import sys; open('/mnt/out/predictions.txt','w').write('42\\n'); print(sys.version_info[0])"
