@@ -73,7 +73,13 @@ class Reporter:
             return protocol.PullToken.from_json(self.site.get_json(self.request.pull_token_url))
 
     def logs(self, stream: str, outcome: RunOutcome) -> None:
-        """POST a run's log; a site that cannot take it only costs a warning."""
+        """POST the participant's whole log (the site shows it while scoring runs); a refusal costs a warning.
+
+        The scorer's whole log is not posted: the result report, which the job sends next whatever
+        the scoring's end, carries it (one request less on the way to FINISHED).
+        """
+        if stream == "scoring":
+            return
         try:
             with self.record.timed("reports"):
                 self.site.logs(protocol.LogReport(stream=stream, text=outcome.log[: protocol.MAX_REPORT_LOG_CHARS]))

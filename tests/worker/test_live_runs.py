@@ -63,8 +63,9 @@ def test_the_log_reaches_the_site_in_chunks_while_the_container_runs(worker_conf
     assert first_chunk.at < scoring.at
     # Then the whole final log, which replaces what the chunks built.
     final = [b for b in stub_site.posts("logs") if b.get("offset") is None]
-    assert [b["stream"] for b in final] == ["participant", "scoring"]
+    assert [b["stream"] for b in final] == ["participant"]  # the scorer's whole log comes with the result
     assert final[0]["text"] == stub_site.result()["participant_log"]
+    assert stub_site.result()["scoring_log"]
     for body in sent:
         protocol.LogReport.from_json(body)  # the site can parse every chunk
 
