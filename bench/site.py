@@ -26,6 +26,11 @@ import requests
 from . import common
 
 CLIENTS = 50
+#: Issue 16's targets: status GET and submission POST rates with CLIENTS clients, and the API
+#: leaderboard's time in process at the largest size (its queries must not grow with the size).
+TARGET_GET_PER_S = 800.0
+TARGET_POST_PER_S = 300.0
+TARGET_LEADERBOARD_S = 0.05
 
 
 def _load(clients: list[requests.Session], requests_total: int,
@@ -93,6 +98,7 @@ def rates(site: common.Site, images: common.Images, *, repeats: int, requests_to
         "clients": CLIENTS, "requests_per_window": requests_total, "repeats": repeats,
         **{f"{name}_per_s": common.summary(values, 1) for name, values in measured.items()},
         **{f"{name}_latency_median_s": round(statistics.median(values), 4) for name, values in latency.items()},
+        "medians_per_s": {name: statistics.median(values) for name, values in measured.items()},  # unrounded
     }
 
 
@@ -140,6 +146,7 @@ def measure_leaderboard(site: common.Site, slug: str, phase_id: int, repeats: in
             if answer.status_code != 200:
                 raise RuntimeError(f"{path}: {answer.status_code}")
         result[name] = {"http_s": common.summary(http_times, 4), "in_process_s": common.summary(process_times, 4),
+                        "in_process_median_s": statistics.median(process_times),  # unrounded
                         "queries": len(queries.captured_queries), "bytes": len(response.content)}
         if rows is not None:
             result[name]["rows"] = rows
@@ -192,13 +199,33 @@ def _other_rules(site: common.Site, slug: str, phase: Any, repeats: int) -> dict
     return measured
 
 
+def missed_targets(result: dict[str, Any]) -> list[str]:
+    """The targets ``result`` misses, judged on unrounded medians (a miss is never rounded into a pass)."""
+    rates_, board = result["rates"], result["leaderboard"]
+    missed = [f"{what}: {rates_['medians_per_s'][name]:.1f} req/s with {rates_['clients']} clients "
+              f"(target >= {target:.0f})"
+              for name, what, target in (("get", "status GET", TARGET_GET_PER_S),
+                                         ("post", "submission POST", TARGET_POST_PER_S))
+              if rates_["medians_per_s"][name] < target]
+    if not board["queries_constant"]:
+        missed.append("the leaderboard's queries grow with its submissions")
+    largest = max((size for size in board if size.isdigit()), key=int)
+    seconds = board[largest]["api"]["in_process_median_s"]
+    if seconds > TARGET_LEADERBOARD_S:
+        missed.append(f"API leaderboard at {largest} submissions: {seconds * 1000:.0f} ms in process "
+                      f"(target <= {TARGET_LEADERBOARD_S * 1000:.0f} ms)")
+    return missed
+
+
 def run(site: common.Site, images: common.Images, work: Path, *, quick: bool) -> dict[str, Any]:
-    """Both measurements."""
-    return {
+    """Both measurements, and the targets they miss."""
+    result = {
         "rates": rates(site, images, repeats=3 if quick else 5, requests_total=250 if quick else 1000),
         "leaderboard": leaderboard(site, images, repeats=3 if quick else 11,
                                    sizes=(1000, 10000)),
     }
+    result["missed"] = missed_targets(result)
+    return result
 
 
 def report(result: dict[str, Any]) -> str:
@@ -226,4 +253,5 @@ def report(result: dict[str, Any]) -> str:
     for rule, item in board.get("rules", {}).items():
         lines.append(f"  rule {rule:<6} (largest size), api: HTTP {common.fmt(item['http_s'], ' s', 4)}, "
                      f"in process {common.fmt(item['in_process_s'], ' s', 4)}, {item['queries']} SQL queries")
+    lines += [f"  TARGET MISSED: {miss}" for miss in result["missed"]] or ["  every target met"]
     return "\n".join(lines)
