@@ -253,5 +253,7 @@ def report(result: dict[str, Any]) -> str:
     for rule, item in board.get("rules", {}).items():
         lines.append(f"  rule {rule:<6} (largest size), api: HTTP {common.fmt(item['http_s'], ' s', 4)}, "
                      f"in process {common.fmt(item['in_process_s'], ' s', 4)}, {item['queries']} SQL queries")
-    lines += [f"  TARGET MISSED: {miss}" for miss in result["missed"]] or ["  every target met"]
+    verdict = f"{len(result['missed'])} MISSED" if result["missed"] else "met"
+    lines.append(f"  targets (status GET >= {TARGET_GET_PER_S:.0f} req/s, POST >= {TARGET_POST_PER_S:.0f} req/s, API "
+                 f"leaderboard <= {TARGET_LEADERBOARD_S * 1000:.0f} ms): {verdict}")
     return "\n".join(lines)
