@@ -1,4 +1,4 @@
-"""``make demo``'s driver: the whole mission on the embedded broker, its stop, and its answer without Docker."""
+"""``make demo``'s driver: the whole mission from no images, its stop, its answer without Docker."""
 
 from __future__ import annotations
 
@@ -16,25 +16,6 @@ import pytest
 from tests.helpers.demo_run import DEMO, RunningDemo, demo_command, demo_env, descendants, remove_images, still_alive
 from tests.helpers.paths import ROOT
 from tests.helpers.private_services import free_port
-
-
-def test_demo_runs_a_submission_to_the_leaderboard_on_the_embedded_broker(tmp_path, example_images):
-    result = subprocess.run(demo_command("--no-serve"), cwd=ROOT, env=demo_env(tmp_path), capture_output=True,
-                            text=True, timeout=300)
-    assert result.returncode == 0, result.stdout + result.stderr
-    lines = result.stdout.splitlines()
-    statuses = [line.split("]")[1].split()[0] for line in lines if line.strip().startswith("[")]
-    assert statuses[-1] == "FINISHED" and "RUNNING" in statuses and "SCORING" in statuses, result.stdout
-    row = next(line for line in lines if "participant " in line and line.strip().startswith("1"))
-    assert row.split()[2:] == ["0.900", "0.900"], row  # the site's rendering: the columns' precision is 3
-    # var/ keeps the secret key, the database, the archives and the broker's messages: owner only.
-    assert stat.S_IMODE(tmp_path.stat().st_mode) == 0o700
-    assert stat.S_IMODE((tmp_path / "secret_key").stat().st_mode) == 0o600
-    assert "stopping the site and the workers" in result.stdout
-    assert "evalbox demo: pushed 127.0.0.1:" in result.stdout and "/demo" in result.stdout
-    # Every process it started is gone: nothing listens on the demo's broker folder any more.
-    leftovers = subprocess.run(["pgrep", "-f", str(tmp_path)], capture_output=True, text=True)
-    assert leftovers.stdout == "", leftovers.stdout
 
 
 @pytest.mark.parametrize("how", ["SIGTERM", "SIGHUP", "SIGTERM to make"])
@@ -77,7 +58,19 @@ def test_demo_without_docker_says_what_to_install(tmp_path):
     assert "Traceback" not in result.stderr
 
 
-def test_demo_from_no_example_images_builds_them_and_a_second_run_builds_nothing(tmp_path, docker_client):
+def _assert_a_full_run(stdout: str, registry_port: int) -> None:
+    """A ``--no-serve`` run's output: the statuses to FINISHED, the pushed image, the leaderboard, the stop."""
+    lines = stdout.splitlines()
+    statuses = [line.split("]")[1].split()[0] for line in lines if line.strip().startswith("[")]
+    assert statuses[-1] == "FINISHED" and "RUNNING" in statuses and "SCORING" in statuses, stdout
+    row = next(line for line in lines if "participant " in line and line.strip().startswith("1"))
+    assert row.split()[2:] == ["0.900", "0.900"], row  # the site's rendering: the columns' precision is 3
+    assert f"evalbox demo: pushed 127.0.0.1:{registry_port}/" in stdout and "/demo" in stdout
+    assert "stopping the site and the workers" in stdout
+
+
+def test_demo_from_no_example_images_runs_to_the_leaderboard_and_a_second_run_builds_nothing(tmp_path,
+                                                                                             docker_client):
     # A namespace of its own: the run starts with none of its example images, and the images
     # other tests use at the same time stay where they are.
     prefix = f"evalbox-demo-{uuid.uuid4().hex[:8]}"
@@ -89,10 +82,16 @@ def test_demo_from_no_example_images_builds_them_and_a_second_run_builds_nothing
                                capture_output=True, text=True, timeout=600) for _ in range(2)]
         for run in runs:
             assert run.returncode == 0, run.stdout + run.stderr
-            assert "FINISHED" in run.stdout and f"evalbox demo: pushed 127.0.0.1:{registry_port}/" in run.stdout
+            _assert_a_full_run(run.stdout, registry_port)
         first, second = (run.stdout for run in runs)
         assert first.count(f"{prefix}/") >= 6 and first.count(": built in ") == 6, first
         assert ": built in " not in second and second.count("exists, skipping") == 6, second
         assert "building the example images that are missing" in first and "  ... " not in second
     finally:
         remove_images(docker_client, f"{prefix}/", f"127.0.0.1:{registry_port}/")
+    # var/ keeps the secret key, the database, the archives and the broker's messages: owner only.
+    assert stat.S_IMODE(tmp_path.stat().st_mode) == 0o700
+    assert stat.S_IMODE((tmp_path / "secret_key").stat().st_mode) == 0o600
+    # Every process it started is gone: nothing runs with the demo's var folder any more.
+    leftovers = subprocess.run(["pgrep", "-f", str(tmp_path)], capture_output=True, text=True)
+    assert leftovers.stdout == "", leftovers.stdout
