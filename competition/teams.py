@@ -24,7 +24,7 @@ joining and leaving all take them), so two members cannot overrun the team's quo
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.text import slugify
 
 from .invitation_rules import answer_invitation, unexpired
@@ -73,6 +73,18 @@ def visible_scope(participant: Participant) -> Q:
     """The submissions ``participant`` may see: every one they made, and their current team's."""
     scope = Q(participant_id=participant.pk)
     return scope | Q(team_id=participant.team_id) if participant.team_id is not None else scope
+
+
+def seen_as_participant(user) -> Exists:
+    """On a submission query: whether ``user`` sees the submission as a participant (:func:`visible_scope`).
+
+    The same rule as a subquery, for one submission fetched without first fetching the
+    viewer's registration: ``user`` is registered to its competition and made it, or is in the
+    team it was made as (a NULL team matches nothing in SQL, as :func:`visible_scope` adds no
+    team term for a viewer without a team).
+    """
+    registration = Participant.objects.filter(competition_id=OuterRef("phase__competition_id"), user_id=user.pk)
+    return Exists(registration.filter(Q(pk=OuterRef("participant_id")) | Q(team_id=OuterRef("team_id"))))
 
 
 def lock_submitter(participant_id: int) -> Participant:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from compute_worker.protocol import Status
@@ -28,7 +28,7 @@ from ..registry.access import namespace_in
 from ..registry.listing import registry_view
 from ..registry.pinning import PinProblem, is_platform, pin_submitted
 from ..serializers import submission_json
-from ..teams import lock_submitter, visible_scope
+from ..teams import lock_submitter, seen_as_participant, visible_scope
 from ..transitions import TransitionRefused
 from ..visibility import publish, scores_public
 from .common import ApiError, api_view, field_error, json_body, parse_id, require_person
@@ -60,16 +60,17 @@ def _visible_submission(request: HttpRequest, submission_id: int) -> tuple[Submi
     Returns it with the organizer flag.
     """
     user = require_person(request)
-    submission = _submissions().filter(pk=submission_id).first()
+    # One query answers who the caller is to the submission: polling clients ask this often.
+    submission = _submissions().annotate(
+        viewer_is_admin=Competition.admin_exists(user, OuterRef("phase__competition_id")),
+        viewer_sees=seen_as_participant(user),
+    ).filter(pk=submission_id).first()
     if submission is None:
         raise ApiError(404, "No such submission.")
     competition = submission.phase.competition
-    organizer = competition.is_organizer(user)
-    if organizer:
+    if competition.is_organizer(user, is_admin=submission.viewer_is_admin):
         return submission, True
-    viewer = Participant.objects.filter(competition=competition, user=user).first()
-    if not competition.published or viewer is None or not (
-            _submissions().filter(visible_scope(viewer), pk=submission.pk).exists()):
+    if not (competition.published and submission.viewer_sees):
         raise ApiError(404, "No such submission.")
     return submission, False
 

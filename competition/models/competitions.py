@@ -85,11 +85,23 @@ class Competition(models.Model):
         platform = settings.EVALBOX_REGISTRY
         return [*allowed, platform] if allowed and platform and platform not in allowed else allowed
 
-    def is_organizer(self, user) -> bool:
-        """Whether ``user`` may administer this competition."""
+    def is_organizer(self, user, *, is_admin: bool | None = None) -> bool:
+        """Whether ``user`` may administer this competition.
+
+        ``is_admin``: whether ``user`` is one of its admins, when the caller already knows
+        (:meth:`admin_exists` annotated on its query); else it is asked when needed.
+        """
         if not user.is_authenticated:
             return False
-        return user.is_superuser or self.created_by_id == user.pk or self.admins.filter(pk=user.pk).exists()
+        if user.is_superuser or self.created_by_id == user.pk:
+            return True
+        return self.admins.filter(pk=user.pk).exists() if is_admin is None else is_admin
+
+    @classmethod
+    def admin_exists(cls, user, competition_id: models.Expression) -> models.Exists:
+        """Whether ``user`` is an admin of the competition whose id is ``competition_id`` (an ``OuterRef``)."""
+        admins = cls.admins.through.objects.filter(competition_id=competition_id, user_id=user.pk)
+        return models.Exists(admins)
 
     @property
     def description_html(self) -> SafeString:

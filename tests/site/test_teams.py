@@ -157,3 +157,25 @@ def test_the_pages_form_invite_join_and_leave(league, make_phase, make_participa
     assert "You left Owls." in left and "Form team" in left
     again = bob_page.post(f"/accounts/invitations/team/{invitation.pk}/accept/", follow=True).content.decode()
     assert "no longer pending" in again
+
+
+def test_the_status_get_shows_a_team_s_submission_to_members_only_in_three_queries(
+        league, make_phase, make_team, make_participant, make_submission, api_for, django_assert_num_queries) -> None:
+    phase = make_phase(league)
+    team = make_team(league, "Owls", "ada", "bob")
+    ada, bob = team.members.order_by("user__username")
+    made_alone = make_participant(league, "cat")
+    in_another_team = make_team(league, "Larks", "dan").members.get()
+    submission, _ = make_submission(phase, ada, team=team)
+    url = f"/api/submissions/{submission.pk}/"
+    # The token, the submission with who the caller is to it, the phase's columns: for every viewer.
+    for user in (ada.user, bob.user, league.created_by):
+        api = api_for(user)
+        with django_assert_num_queries(3):
+            assert api.get(url).status_code == 200
+    for stranger in (made_alone.user, in_another_team.user):
+        assert api_for(stranger).get(url).status_code == 404
+    teams.leave(bob)  # a leaver no longer sees the team's submissions; the maker still sees their own
+    assert api_for(bob.user).get(url).status_code == 404
+    teams.leave(ada)
+    assert api_for(ada.user).get(url).status_code == 200
