@@ -24,6 +24,7 @@ from .invitations import invite
 from .models import Competition, LeaderboardColumn, Phase, UsernameSkeleton, Visibility
 from .teams import name_taken_by_team
 from .usernames import UNAVAILABLE, is_reserved, skeleton, validate_ascii_username
+from .widgets import DataFileInput
 
 User = get_user_model()
 
@@ -199,26 +200,6 @@ def _check_archive(uploaded: UploadedFile) -> str:
     return result if isinstance(result, str) else result.sha256
 
 
-class _Linked(str):
-    """A stored archive's name with the URL of the page that serves it (the widget links ``.url``)."""
-
-    url = ""
-
-
-class DataFileInput(forms.ClearableFileInput):
-    """A data archive's input whose "Currently" link points at the phase's download page, not MEDIA_URL."""
-
-    download_url = ""
-
-    def format_value(self, value):
-        value = super().format_value(value)
-        if value and self.download_url:
-            linked = _Linked(value.name)
-            linked.url = self.download_url
-            return linked
-        return value
-
-
 class PhaseForm(BootstrapMixin, forms.ModelForm):
     """Every field of a phase; archives are checked and their sha256 kept; the scoring image normalized."""
 
@@ -256,6 +237,8 @@ class PhaseForm(BootstrapMixin, forms.ModelForm):
             "end": "UTC. Empty: never closes.",
             "input_data": "Zip or tar.gz, mounted read-only at /mnt/in for participant containers.",
             "reference_data": "Zip or tar.gz, hidden: only the scoring container sees it (/mnt/reference).",
+            "scoring_image": "Image reference of the scoring program. As Docker reads it: a name without a "
+                             "registry host is Docker Hub's (saved as docker.io/...).",
         }
 
     def __init__(self, *args, **kwargs):
@@ -263,8 +246,10 @@ class PhaseForm(BootstrapMixin, forms.ModelForm):
         self._archive_sha256: dict[str, str] = {}
         if self.instance.pk:
             for name, kind in (("input_data", "input"), ("reference_data", "reference")):
-                self.fields[name].widget.download_url = reverse(
-                    "phase_data", args=[self.instance.competition.slug, self.instance.pk, kind])
+                widget = self.fields[name].widget
+                widget.download_url = reverse("phase_data",
+                                              args=[self.instance.competition.slug, self.instance.pk, kind])
+                widget.download_name = self.instance.data_filename(kind)
         self._apply_bootstrap()
 
     def _clean_archive(self, name: str):

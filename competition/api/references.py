@@ -11,19 +11,13 @@ from ..models import Competition
 from ..registry.pinning import is_platform
 from .common import field_error
 
-#: Words that start a command line, not an image reference.
-_COMMANDS = ("docker ", "podman ", "sudo ", "nerdctl ")
-
 
 def read_reference(competition: Competition, typed: object) -> ImageReference:
     """The reference ``typed`` names, allowed by the competition; a 400 naming the problem otherwise."""
     try:
         reference = parse_reference(typed)
     except ProtocolError as exc:
-        hint = ""
-        if isinstance(typed, str) and (typed.strip().lower().startswith(_COMMANDS) or " -" in typed):
-            hint = "Enter only the image reference, not a command (e.g. ghcr.io/team/model:v1). "
-        raise field_error("image", hint + str(exc)) from exc
+        raise field_error("image", str(exc)) from exc
     allowed_list = competition.allowed_registry_list
     if not registry_allowed(reference, allowed_list):
         raise field_error("image", f"The registry '{reference.registry}' is not allowed here "

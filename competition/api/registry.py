@@ -77,7 +77,8 @@ def basic_user(request: HttpRequest):
     username, key = credentials
     token = ApiToken.objects.select_related("user").filter(key_hash=hash_token(key)).first() if key else None
     if token is None or token.user.get_username() != username or not token.user.is_active:
-        raise PermissionError("wrong username or API token (the password is your API token: manage.py issue_token)")
+        raise PermissionError("wrong username or API token (the password is your API token: make one on "
+                              f"{settings.EVALBOX_SITE_URL}/accounts/token/)")
     return token.user
 
 

@@ -8,6 +8,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.utils import timezone
 from django.utils.safestring import SafeString
+from django.utils.text import slugify
 
 from compute_worker.protocol import ProtocolError, parse_reference
 from compute_worker.protocol.transport import DEFAULT_QUEUE
@@ -244,6 +245,21 @@ class Phase(models.Model):
 
     def __str__(self) -> str:
         return f"{self.competition} / {self.name}"
+
+    def data_filename(self, kind: str) -> str:
+        """The name the ``kind`` (input|reference) archive is downloaded and shown under.
+
+        The stored name carries the storage's de-duplication suffix (``input_Px193sO.zip``);
+        this one says whose data it is: ``<competition>-<phase>-input.zip``.
+        """
+        stored = (self.input_data if kind == "input" else self.reference_data).name.rsplit("/", 1)[-1].lower()
+        extension = next((ext for ext in (".tar.gz", ".tgz", ".zip") if stored.endswith(ext)), "")
+        return f"{self.competition.slug}-{slugify(self.name) or self.pk}-{kind}{extension}"
+
+    @property
+    def input_filename(self) -> str:
+        """:meth:`data_filename` of the input data (for templates)."""
+        return self.data_filename("input")
 
     def is_open(self, now=None) -> bool:
         """Whether submissions are accepted at ``now``."""

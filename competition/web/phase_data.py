@@ -27,7 +27,7 @@ def may_download(phase: Phase, kind: str, user) -> bool:
 
 @require_safe
 def download(request, slug: str, phase_id: int, kind: str):
-    """The ``kind`` archive of the phase, as an attachment named after the uploaded file."""
+    """The ``kind`` archive of the phase, as an attachment named :meth:`Phase.data_filename`."""
     competition = get_visible_competition(request, slug)
     phase = Phase.objects.filter(competition=competition, pk=phase_id).select_related("competition").first()
     if phase is None or kind not in KINDS or not may_download(phase, kind, request.user):
@@ -39,5 +39,5 @@ def download(request, slug: str, phase_id: int, kind: str):
         handle = field.open("rb")
     except OSError:
         raise Http404("The archive is missing from storage.") from None
-    return FileResponse(handle, as_attachment=True, filename=field.name.rsplit("/", 1)[-1],
+    return FileResponse(handle, as_attachment=True, filename=phase.data_filename(kind),
                         content_type="application/octet-stream")

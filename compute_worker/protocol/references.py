@@ -65,6 +65,10 @@ class ImageReference:
         return f"{self.registry}/{self.repository}"
 
 
+#: Words that start a command line, not an image reference.
+_COMMANDS = ("docker ", "podman ", "sudo ", "nerdctl ")
+
+
 def _looks_like_domain(component: str) -> bool:
     # Docker's rule (splitDockerDomain) also takes a component with uppercase letters for a
     # host; "MyTeam/model" is far more often a mistyped repository, so we report it as one.
@@ -77,6 +81,16 @@ def _check_characters(text: Any) -> str:
         raise ProtocolError("The image reference must be a string.")
     if text == "":
         raise ProtocolError("The image reference is empty.")
+    try:
+        return _check_text(text)
+    except ProtocolError as exc:
+        if text.strip().lower().startswith(_COMMANDS) or " -" in text:
+            raise ProtocolError(f"Enter only the image reference, not a command (e.g. ghcr.io/team/model:v1). "
+                                f"{exc}") from None
+        raise
+
+
+def _check_text(text: str) -> str:
     if len(text) > MAX_REFERENCE_LENGTH:
         raise ProtocolError(f"The image reference is longer than {MAX_REFERENCE_LENGTH} characters.")
     if any(c.isspace() for c in text):

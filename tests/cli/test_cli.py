@@ -82,6 +82,7 @@ def test_config_file_gives_site_and_token_and_the_only_open_phase_is_the_default
     [
         ("Team/Model", "TOKEN", 2, "Bad image reference 'Team/Model': The repository name must be lowercase"),
         ("alpine;rm -rf /", "TOKEN", 2, "Bad image reference"),
+        ("docker run -it foo", "TOKEN", 2, "Enter only the image reference, not a command"),
         ("alpine", "", 2, "No API token: set EVALBOX_TOKEN"),
         ("alpine", "wrong-token", 3, "HTTP 401: Invalid API token. Your API token was refused"),
     ],

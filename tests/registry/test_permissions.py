@@ -95,6 +95,7 @@ def test_docker_push_outside_one_s_namespace_says_why(pushed, cast, platform_reg
 def test_docker_login_with_a_wrong_token_says_why(platform_registry, cast, docker_cli):
     result = docker_cli.login(platform_registry.host, "pat", "wrong", check=False)
     assert result.returncode != 0 and "wrong username or API token" in result.stderr
+    assert "/accounts/token/" in result.stderr  # where a participant makes one (not a manage.py command)
 
 
 def test_the_quota_refuses_push_tokens_past_it(pushed, cast, live_server, settings):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils.text import slugify
 
 from competition.models import Participant, Phase
 from tests.helpers.archives import dangerous_tar_gz, tar_gz, zip_bytes
@@ -71,12 +72,25 @@ def stocked(organizer_client, competition) -> Phase:
 
 def test_the_edit_forms_current_links_download_the_archives(organizer_client, stocked):
     page = organizer_client.get(reverse("phase_edit", args=[stocked.competition.slug, stocked.pk])).content.decode()
-    for kind, content in (("input", INPUT), ("reference", TRUTH)):
+    slug, phase = stocked.competition.slug, slugify(stocked.name)
+    for kind, content, name in (("input", INPUT, f"{slug}-{phase}-input.zip"),
+                                ("reference", TRUTH, f"{slug}-{phase}-reference.tar.gz")):
         url = reverse("phase_data", args=[stocked.competition.slug, stocked.pk, kind])
-        assert f'href="{url}"' in page
+        assert f'href="{url}">{name}</a>' in page  # named as the download is, not as the storage keeps it
         response = organizer_client.get(url)
         assert response.status_code == 200 and b"".join(response.streaming_content) == content
-    assert "/media/" not in page
+        assert response["Content-Disposition"] == f'attachment; filename="{name}"'
+    assert "/media/" not in page and "Remove" in page and "Replace:" in page
+
+
+def test_a_second_upload_of_the_same_file_name_downloads_under_the_same_name(organizer_client, stocked):
+    # The storage renames the second input.zip (input_<random>.zip); the download's name stays.
+    url = reverse("phase_create", args=[stocked.competition.slug])
+    assert organizer_client.post(url, _with_archives(name="Final round")).status_code == 302
+    second = Phase.objects.get(name="Final round")
+    assert second.input_data.name != stocked.input_data.name
+    response = organizer_client.get(reverse("phase_data", args=[second.competition.slug, second.pk, "input"]))
+    assert response["Content-Disposition"] == f'attachment; filename="{second.competition.slug}-final-round-input.zip"'
 
 
 @pytest.mark.parametrize(("status", "kind", "code"), [
@@ -96,4 +110,5 @@ def test_the_participate_tab_links_the_input_data(client, stocked, make_particip
     client.force_login(player)
     page = client.get(reverse("competition_participate", args=[stocked.competition.slug])).content.decode()
     assert reverse("phase_data", args=[stocked.competition.slug, stocked.pk, "input"]) in page
+    assert f">{stocked.input_filename}</a>" in page
     assert reverse("phase_data", args=[stocked.competition.slug, stocked.pk, "reference"]) not in page
