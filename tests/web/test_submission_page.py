@@ -124,3 +124,15 @@ def test_a_private_phase_s_scores_and_scoring_log_stay_hidden_on_the_page(player
     assert "training..." in html  # the participant's own log is still theirs to read
     seen_by_organizer = page_of(signed_in(organizer), finished).content.decode()
     assert "<dt>Accuracy</dt><dd>0.875</dd>" in seen_by_organizer and "scored\n" in seen_by_organizer
+
+
+@pytest.mark.parametrize(("status", "says"), [
+    ("RUNNING", "No sample yet"),
+    ("FAILED", "No sample: the run ended before the worker's first"),
+    ("FINISHED", "No sample: the run ended before the worker's first"),
+])
+def test_a_run_without_resource_samples_says_whether_one_may_still_come(player_client, phase, registration,
+                                                                        make_submission, status, says):
+    submission, _ = make_submission(phase, registration, status=status, duration_s=0.03)
+    html = page_of(player_client, submission).content.decode()
+    assert says in html and html.count("No sample") == 1
