@@ -25,13 +25,26 @@ class Site:
 
     def call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         """The JSON answer of ``method path``; :class:`CliError` for any HTTP or network problem."""
+        return self._payload(self._send(method, path, **kwargs))
+
+    def get_if_changed(self, path: str, tag: str | None) -> tuple[dict[str, Any], str | None] | None:
+        """``GET path`` revalidating ``tag`` (the ETag of the last answer): ``None`` while unchanged (304),
+        else the answer and its ETag. A poll that finds nothing new costs the site one query."""
+        response = self._send("GET", path, headers={"If-None-Match": tag} if tag else {})
+        if response.status_code == 304:
+            return None
+        return self._payload(response), response.headers.get("ETag")
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         url = f"{self.url}/api/{path}"
         try:
-            response = self.http.request(method, url, timeout=TIMEOUT_S, **kwargs)
+            return self.http.request(method, url, timeout=TIMEOUT_S, **kwargs)
         except requests.RequestException as exc:
             reason = type(exc).__name__
             raise CliError(f"Cannot reach {self.url} ({reason}). Check --site and your connection.",
                            EXIT_NETWORK) from None
+
+    def _payload(self, response: requests.Response) -> dict[str, Any]:
         try:
             payload = response.json()
         except ValueError:

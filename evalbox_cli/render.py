@@ -70,6 +70,7 @@ def wait(site: Site, submission: dict[str, Any], out: TextIO, interval: float, t
     started = time.monotonic()
     last_line = ""
     width = 0
+    tag = None  # the submit answer carries no ETag: the first poll fetches
     while True:
         elapsed = time.monotonic() - started
         line = status_line(submission, elapsed)
@@ -88,7 +89,9 @@ def wait(site: Site, submission: dict[str, Any], out: TextIO, interval: float, t
             raise CliError(f"Gave up waiting after {int(timeout)} s; the submission goes on "
                            f"(evalbox status {submission.get('id')}).", EXIT_WAIT_TIMEOUT)
         time.sleep(interval)
-        submission = site.call("GET", f"submissions/{submission['id']}/")
+        changed = site.get_if_changed(f"submissions/{submission['id']}/", tag)
+        if changed is not None:
+            submission, tag = changed
     if tty:
         out.write("\n")
     return print_outcome(submission, out)

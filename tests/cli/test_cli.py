@@ -12,6 +12,7 @@ import pytest
 from django.utils import timezone
 
 from competition.models import Submission
+from evalbox_cli.client import Site
 from tests.helpers.paths import ROOT
 
 
@@ -150,3 +151,17 @@ def test_the_console_script_runs_without_django_or_docker(site, demo_phase):
         capture_output=True, text=True, timeout=60, env=environment, cwd=ROOT,
     )
     assert imported.stdout.strip() == "[]", imported.stderr
+
+
+def test_polling_revalidates_with_the_etag_and_sees_each_change(site, demo_phase, pat_token):
+    submission = Submission.objects.create(phase=demo_phase, participant=demo_phase.competition.participants.get(),
+                                           image="docker.io/library/alpine:latest", image_typed="alpine",
+                                           status="RUNNING")
+    client, path = Site(site, pat_token), f"submissions/{submission.pk}/"
+    answer, tag = client.get_if_changed(path, None)
+    assert answer["status"] == "RUNNING" and tag
+    assert client.get_if_changed(path, tag) is None  # 304: nothing new
+    submission.status = "SCORING"
+    submission.save()
+    answer, new_tag = client.get_if_changed(path, tag)
+    assert answer["status"] == "SCORING" and new_tag != tag
