@@ -3,7 +3,8 @@
 Rates: 50 client threads, one approved participant each, send a fixed number of requests in
 all; each repeat measures, back to back, the baseline (``GET /api/nothing/``: gunicorn, Django's
 middleware and a JSON 404, no database work), submission POSTs (on a queue no worker consumes,
-deleted afterwards) and status GETs of those submissions.
+deleted afterwards), status GETs of those submissions, and the same GETs revalidated with the ETag
+they answered (a 304, as the pages and ``evalbox submit --wait`` poll).
 
 Leaderboard: a phase gets 1 000 finished submissions from 1 000 participants, then 9 000 more
 (``bulk_create``); at both sizes the API leaderboard and the web leaderboard page are timed over
@@ -74,21 +75,35 @@ def rates(site: common.Site, images: common.Images, *, repeats: int, requests_to
             own[index].append(response.json()["id"])
         return response
 
+    tags: dict[int, str] = {}
+
     def get(http: requests.Session, index: int, turn: int) -> requests.Response:
         ids = own[index]
-        return http.get(f"{url}/api/submissions/{ids[turn % len(ids)]}/", timeout=60)
+        submission = ids[turn % len(ids)]
+        response = http.get(f"{url}/api/submissions/{submission}/", timeout=60)
+        tags[submission] = response.headers.get("ETag", "")
+        return response
 
-    measured: dict[str, list[float]] = {"baseline": [], "post": [], "get": []}
-    latency: dict[str, list[float]] = {"baseline": [], "post": [], "get": []}
+    def revalidate(http: requests.Session, index: int, turn: int) -> requests.Response:
+        """The poll of the pages and of ``evalbox submit --wait``: the last ETag sent, a 304 while unchanged."""
+        ids = own[index]
+        submission = ids[turn % len(ids)]
+        return http.get(f"{url}/api/submissions/{submission}/", headers={"If-None-Match": tags[submission]},
+                        timeout=60)
+
+    windows = (("baseline", baseline), ("post", post), ("get", get), ("revalidate", revalidate))
+    measured: dict[str, list[float]] = {name: [] for name, _ in windows}
+    latency: dict[str, list[float]] = {name: [] for name, _ in windows}
     try:
         _load(clients, CLIENTS, baseline)  # warm-up: connections, gunicorn threads
         for index in range(repeats):
-            for name, call in (("baseline", baseline), ("post", post), ("get", get)):
+            for name, call in windows:
                 rate, latencies = _load(clients, requests_total, call)
                 measured[name].append(rate)
                 latency[name].extend(latencies)
             common.log(f"site rates {index + 1}/{repeats}: baseline {measured['baseline'][-1]:.0f}/s, "
-                       f"POST {measured['post'][-1]:.0f}/s, GET {measured['get'][-1]:.0f}/s")
+                       f"POST {measured['post'][-1]:.0f}/s, GET {measured['get'][-1]:.0f}/s, "
+                       f"GET revalidated {measured['revalidate'][-1]:.0f}/s")
     finally:
         try:
             common.delete_queue(queue)
@@ -240,6 +255,9 @@ def report(result: dict[str, Any]) -> str:
         f"(latency median {rates_['post_latency_median_s']:.3f} s)",
         f"  status GET                 {common.fmt(rates_['get_per_s'], ' req/s', 1)} "
         f"(latency median {rates_['get_latency_median_s']:.3f} s)",
+        f"  status GET revalidated     {common.fmt(rates_['revalidate_per_s'], ' req/s', 1)} "
+        f"(latency median {rates_['revalidate_latency_median_s']:.3f} s; If-None-Match: 304, as pages and "
+        f"--wait poll; not the target's figure)",
         f"Leaderboard, {board['participants']} participants",
     ]
     for size, entry in board.items():

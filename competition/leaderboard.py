@@ -41,6 +41,11 @@ class Leaderboard:
     hidden: bool = False
 
 
+#: What a leaderboard row (the JSON, the page, the CSV, the chart) reads of its submission.
+ROW_FIELDS = ("phase_id", "participant_id", "team_id", "created", "scores", "rank_score", "final_choice",
+              "participant__user__username", "team__name", "team__slug")
+
+
 def owner_name(submission: Submission) -> str:
     """The name a row shows: the team's, else the participant's username."""
     return submission.team.name if submission.team_id else submission.participant.user.get_username()
@@ -75,6 +80,7 @@ def counted_submissions(phase: Phase, ranking: LeaderboardColumn) -> list[Submis
         .annotate(position=Window(RowNumber(), partition_by=OWNER, order_by=_pick_order(phase, score)))
         .filter(position=1)
         .select_related("participant__user", "team")
+        .only(*ROW_FIELDS)  # not the logs, resources and results: the window would sort them all
         .order_by(score, F("created").asc(), F("pk").asc())
     )
 
