@@ -252,7 +252,7 @@ class Phase(models.Model):
         The stored name carries the storage's de-duplication suffix (``input_Px193sO.zip``);
         this one says whose data it is: ``<competition>-<phase>-input.zip``.
         """
-        stored = (self.input_data if kind == "input" else self.reference_data).name.rsplit("/", 1)[-1].lower()
+        stored = ((self.input_data if kind == "input" else self.reference_data).name or "").lower()
         extension = next((ext for ext in (".tar.gz", ".tgz", ".zip") if stored.endswith(ext)), "")
         return f"{self.competition.slug}-{slugify(self.name) or self.pk}-{kind}{extension}"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import tarfile
@@ -22,9 +23,14 @@ def tar_member(name: str, kind: bytes = tarfile.REGTYPE, linkname: str = "") -> 
 
 
 def tar_gz_of(members: Iterable[tarfile.TarInfo | tuple[str, bytes]]) -> bytes:
-    """A tar.gz of headers written as they are (:func:`tar_member`) and ``(name, data)`` files (mode 0644)."""
+    """A tar.gz of headers written as they are (:func:`tar_member`) and ``(name, data)`` files (mode 0644).
+
+    The same members give the same bytes (the gzip header's time is 0): parametrized tests named
+    by them are collected alike by every pytest-xdist process.
+    """
     buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+    with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as compressed, \
+            tarfile.open(fileobj=compressed, mode="w") as archive:
         for member in members:
             if isinstance(member, tarfile.TarInfo):
                 archive.addfile(member)

@@ -50,7 +50,9 @@ BAD_TARS = [
 ]
 
 
-@pytest.mark.parametrize(("data", "problem"), BAD_ZIPS + BAD_TARS)
+@pytest.mark.parametrize(("data", "problem"), BAD_ZIPS + BAD_TARS,
+                         ids=[f"{kind}{index}-{problem}" for kind, cases in (("zip", BAD_ZIPS), ("tar", BAD_TARS))
+                              for index, (_, problem) in enumerate(cases)])
 def test_unsafe_members_are_refused(data: bytes, problem: str) -> None:
     with pytest.raises(ArchiveError) as error:
         check(data)

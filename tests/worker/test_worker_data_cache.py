@@ -14,7 +14,7 @@ import pytest
 
 from compute_worker import archives, gpu
 from compute_worker.data_cache import DataCache, DataError
-from tests.helpers.archives import sha256, tar_gz
+from tests.helpers.archives import sha256, tar_gz, tar_gz_of, tar_member
 
 
 def file_fetcher(data: bytes, log: Path | None = None, *, delay: float = 0.0, bad_first: int = 0):
@@ -103,39 +103,25 @@ def test_corrupted_entry_is_refetched(tmp_path, tampered):
         assert entry.fetched and (entry.path / "f.txt").read_text() == "good"
 
 
-def _tar(members: list[tarfile.TarInfo], payload: bytes = b"x") -> Path:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        for member in members:
-            if member.isreg():
-                member.size = len(payload)
-                tar.addfile(member, io.BytesIO(payload))
-            else:
-                tar.addfile(member)
-    return buffer.getvalue()
-
-
-def _member(name: str, kind: bytes = tarfile.REGTYPE, link: str = "") -> tarfile.TarInfo:
-    info = tarfile.TarInfo(name)
-    info.type = kind
-    info.linkname = link
-    return info
+UNSAFE_TARS = [
+    ("'..'", [("../evil.txt", b"x")]),
+    ("absolute path", [("/etc/evil", b"x")]),
+    ("link pointing outside", [tar_member("link", tarfile.SYMTYPE, "/etc/passwd")]),
+    ("link pointing outside", [tar_member("d/link", tarfile.SYMTYPE, "../../x")]),
+    ("hard link", [tar_member("hard", tarfile.LNKTYPE, "/etc/passwd")]),
+    ("device file", [tar_member("dev", tarfile.CHRTYPE)]),
+    ("FIFO", [tar_member("fifo", tarfile.FIFOTYPE)]),
+    ("more than 10 members", [(f"f{i}", b"x") for i in range(20)]),
+    ("expands to more than 1 MB", [("big", b"x" * (2 << 20))]),
+    ("twice", [("a", b"x"), ("a", b"x")]),
+    ("twice", [tar_member("link", tarfile.SYMTYPE, "inside"), ("link/f", b"x")]),
+]
 
 
 @pytest.mark.parametrize(("archive", "message"), [
-    (_tar([_member("../evil.txt")]), "'..'"),
-    (_tar([_member("/etc/evil")]), "absolute path"),
-    (_tar([_member("link", tarfile.SYMTYPE, "/etc/passwd")]), "link pointing outside"),
-    (_tar([_member("d/link", tarfile.SYMTYPE, "../../x")]), "link pointing outside"),
-    (_tar([_member("hard", tarfile.LNKTYPE, "/etc/passwd")]), "hard link"),
-    (_tar([_member("dev", tarfile.CHRTYPE)]), "device file"),
-    (_tar([_member("fifo", tarfile.FIFOTYPE)]), "FIFO"),
-    (_tar([_member(f"f{i}") for i in range(20)]), "more than 10 members"),
-    (_tar([_member("big")], b"x" * (2 << 20)), "expands to more than 1 MB"),
-    (_tar([_member("a"), _member("a")]), "twice"),
-    (_tar([_member("link", tarfile.SYMTYPE, "inside"), _member("link/f")]), "twice"),
+    *((tar_gz_of(members), message) for message, members in UNSAFE_TARS),
     (b"not an archive", "not a readable tar"),
-])
+], ids=[*(f"{index}-{message}" for index, (message, _) in enumerate(UNSAFE_TARS)), "not a tar"])
 def test_unsafe_tar_archives(tmp_path, archive, message):
     path = tmp_path / "a.tgz"
     path.write_bytes(archive)
@@ -156,7 +142,7 @@ def test_unsafe_zip_and_safe_symlink(tmp_path):
     with pytest.raises(archives.UnsafeArchive, match="'..'"):
         archives.extract(path, tmp_path / "out", max_bytes=1 << 20, max_files=10)
     ok = tmp_path / "ok.tgz"
-    ok.write_bytes(_tar([_member("d/f"), _member("d/link", tarfile.SYMTYPE, "f")]))
+    ok.write_bytes(tar_gz_of([("d/f", b"x"), tar_member("d/link", tarfile.SYMTYPE, "f")]))
     (tmp_path / "ok").mkdir()
     archives.extract(ok, tmp_path / "ok", max_bytes=1 << 20, max_files=10)
     assert os.readlink(tmp_path / "ok" / "d" / "link") == "f"
