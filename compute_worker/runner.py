@@ -287,7 +287,8 @@ def reap(client: docker.DockerClient, worker_id: str, submission_id: int | None 
     if submission_id is not None:
         labels.append(f"{LABEL_SUBMISSION}={submission_id}")
     removed = []
-    for container in client.containers.list(all=True, filters={"label": labels}):
+    # A container removed between the engine's listing and docker-py's inspection of it is left out.
+    for container in client.containers.list(all=True, filters={"label": labels}, ignore_removed=True):
         with contextlib.suppress(docker.errors.NotFound):
             container.remove(force=True)
             removed.append(container.id)

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from django.utils.text import slugify
 from playwright.sync_api import expect
 
 from competition.models import Competition, ComputeQueue, Phase, Submission
@@ -46,12 +47,13 @@ def test_the_phase_form_keeps_the_archives_and_links_them(new_page, screenshot, 
     with olga.expect_download() as download:
         olga.locator(f"a[href='/competitions/birds/phases/{phase.pk}/data/reference/']").click()
     assert Path(download.value.path()).read_bytes() == (tmp_path / "truth.tar.gz").read_bytes()
+    assert download.value.suggested_filename == f"birds-{slugify(phase.name)}-reference.tar.gz"
 
     pat = new_page()
     sign_in(pat, "pat")
     pat.goto("/competitions/birds/participate/")
     link = pat.locator("#phase-data a")
-    expect(link).to_have_text("input.zip")
+    expect(link).to_have_text(phase.input_filename)  # birds-<phase>-input.zip, not the storage's name
     screenshot(pat, "participate-input-data")
     with pat.expect_download() as download:
         link.click()
