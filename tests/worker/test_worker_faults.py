@@ -14,7 +14,7 @@ from typing import Any
 import docker
 import pytest
 
-from compute_worker import sandbox
+from compute_worker import runner, sandbox
 from compute_worker.job import work_prefix
 from compute_worker.tasks import handle_message
 from tests.helpers import docker_images
@@ -99,3 +99,20 @@ def test_an_error_at_any_step_is_reported(where: str, name: str, call: int, erro
     assert containers == []
     work = Path(worker_config.work_dir)
     assert not work.exists() or list(work.iterdir()) == []
+
+
+def test_reap_skips_a_container_removed_between_listing_and_inspection(docker_client, worker_config, busybox,
+                                                                       mocker):
+    labels = {sandbox.LABEL_WORKER: worker_config.worker_id, sandbox.LABEL_SUBMISSION: "7"}
+    gone, kept = (docker_client.containers.create(busybox, "true", labels=labels) for _ in range(2))
+    inspect = docker_client.api.inspect_container
+
+    def removed_first(container_id, *args, **kwargs):
+        if container_id == gone.id:  # another cleaner removes it after the engine listed it
+            docker_client.api.remove_container(gone.id, force=True)
+        return inspect(container_id, *args, **kwargs)
+
+    mocker.patch.object(docker_client.api, "inspect_container", side_effect=removed_first)
+    assert runner.reap(docker_client, worker_config.worker_id, 7) == [kept.id]
+    assert docker_client.containers.list(all=True, filters={"label": f"{sandbox.LABEL_WORKER}="
+                                                                      f"{worker_config.worker_id}"}) == []
