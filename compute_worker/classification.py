@@ -50,11 +50,6 @@ def classify_run(outcome: RunOutcome, *, limits: protocol.Limits, runtime: str, 
                        "The gVisor (runsc) sandbox exited with code 2 at start-up without any output: the "
                        "container runtime could not start it (usually a pids limit too low for gVisor's own "
                        f"threads; the worker applied {sandbox.effective_pids_limit(limits.pids, 'runsc')}).")
-    if outcome.engine_lost and outcome.exit_code != 0 and not outcome.timed_out:
-        return Failure(FailureReason.WORKER_ERROR,
-                       f"The worker's Docker engine stopped answering while {who[0].lower() + who[1:]} ran (it "
-                       "restarted or stopped, which ends its containers): the run ended with it, not by itself.",
-                       f"exit code {outcome.exit_code} read after the engine stopped answering during the run")
     if outcome.error and outcome.exit_code is None:
         return Failure(FailureReason.RUNTIME_ERROR, f"{who} could not be started: {outcome.error}")
     if outcome.timed_out:

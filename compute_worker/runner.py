@@ -53,9 +53,6 @@ class RunOutcome:
     oom_killed: bool = False
     vanished: bool = False
     cancelled: bool = False
-    #: The engine stopped answering while the container ran (a restart stops its containers): an
-    #: exit code read afterwards is the engine's doing, not the program's.
-    engine_lost: bool = False
     output_exceeded: bool = False
     output_files_exceeded: bool = False
     output_too_deep: bool = False
@@ -142,7 +139,6 @@ def _wait_tick(container: Any, outcome: RunOutcome, remaining_s: float) -> bool:
     except requests.exceptions.ReadTimeout:
         return False  # still running: the wait's own timeout
     except requests.exceptions.ConnectionError:
-        outcome.engine_lost = True
         time.sleep(TICK_S)  # the engine is unreachable (restarting?): don't spin, keep the clock
         return False
     outcome.exit_code = int(result.get("StatusCode", -1))

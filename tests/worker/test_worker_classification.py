@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import pytest
-import requests
 
-from compute_worker import runner
 from compute_worker.classification import RUNSC_SILENT_EXIT_S, classify_run
 from compute_worker.protocol import FailureReason, Limits
 from compute_worker.runner import RunOutcome
@@ -15,16 +13,6 @@ R = FailureReason
 
 TABLE = [
     # outcome, scoring, runtime -> reason, message
-    pytest.param(RunOutcome(exit_code=2, engine_lost=True), False, "runc", R.WORKER_ERROR,
-                 "The worker's Docker engine stopped answering while your program ran (it restarted or stopped, "
-                 "which ends its containers): the run ended with it, not by itself.", id="engine-lost-mid-run"),
-    pytest.param(RunOutcome(exit_code=137, engine_lost=True), True, "runc", R.WORKER_ERROR,
-                 "The worker's Docker engine stopped answering while the scoring program ran (it restarted or "
-                 "stopped, which ends its containers): the run ended with it, not by itself.",
-                 id="engine-lost-while-scoring"),
-    pytest.param(RunOutcome(timed_out=True, engine_lost=True), False, "runc", R.TIME_LIMIT,
-                 "Your program ran longer than the time limit of 30 s and was stopped.",
-                 id="engine-lost-then-time-limit"),
     pytest.param(RunOutcome(vanished=True), False, "runc", R.CONTAINER_VANISHED,
                  "Your program's container disappeared while it ran (removed from outside the worker).",
                  id="vanished"),
@@ -104,20 +92,6 @@ def test_a_failed_run_is_classified(outcome: RunOutcome, scoring: bool, runtime:
 def test_a_clean_exit_is_no_failure(scoring: bool, runtime: str) -> None:
     outcome = RunOutcome(exit_code=0, duration_s=0.2, peak_memory_bytes=1 << 20, log="done\n")
     assert classify_run(outcome, limits=LIMITS, runtime=runtime, scoring=scoring) is None
-
-
-def test_a_run_that_survived_an_engine_restart_is_no_failure() -> None:
-    outcome = RunOutcome(exit_code=0, engine_lost=True, log="done\n")
-    assert classify_run(outcome, limits=LIMITS, runtime="runc", scoring=False) is None
-
-
-def test_a_wait_cut_by_the_engine_marks_the_run(mocker) -> None:
-    container = mocker.Mock()  # fault injection: the engine drops the wait, then answers again
-    container.wait.side_effect = [requests.exceptions.ConnectionError("engine gone"), {"StatusCode": 2}]
-    outcome = RunOutcome()
-    assert runner._wait_tick(container, outcome, 5.0) is False
-    assert runner._wait_tick(container, outcome, 5.0) is True
-    assert outcome.engine_lost and outcome.exit_code == 2
 
 
 def test_the_runsc_message_names_the_pids_limit_applied() -> None:
