@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import os
+import re
 import shutil
 import signal
 import socket
@@ -169,10 +170,12 @@ class PrivateDockerd:
     def start(self, timeout: float = 60) -> None:
         """Start the daemon and wait until it answers."""
         d = self.directory
+        # containerd takes [A-Za-z0-9]+ joined by single . _ -: mkdtemp's suffix may end in "_".
+        namespace = "evalbox-test-" + re.sub(r"[^A-Za-z0-9]", "", d.name)
         command = ["dockerd", "-H", self.host, "--data-root", str(d / "data"), "--exec-root", str(d / "exec"),
                    "--pidfile", str(d / "docker.pid"), "--bridge", "none", "--iptables=false", "--ip6tables=false",
-                   "--containerd-namespace", f"evalbox-test-{d.name}",
-                   "--containerd-plugins-namespace", f"evalbox-test-{d.name}-plugins", "--shutdown-timeout", "2"]
+                   "--containerd-namespace", namespace,
+                   "--containerd-plugins-namespace", f"{namespace}-plugins", "--shutdown-timeout", "2"]
         with open(d / "dockerd.log", "ab") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         wait_for(lambda: self.answers() or self.process.poll() is not None, timeout, "the private dockerd",
