@@ -2,10 +2,11 @@
 
 :func:`classify_run` reads a :class:`runner.RunOutcome` (and the limits it ran under) and
 returns the :class:`Failure` to report, or ``None`` when the run went well. The checks come in
-order of precedence: a vanished container, a gVisor sandbox that never started, a start error,
-the time limit, memory, the output caps (entries, depth, bytes), the file-size signal, the
-scorer's "bad output" exit code, any other non-zero exit. A scorer's failure is the organizers'
-(``SCORING_ERROR``), except for a rejected output and a runtime that could not start.
+order of precedence: a vanished container, one stopped from outside (an engine restart), a gVisor
+sandbox that never started, a start error, the time limit, memory, the output caps (entries, depth,
+bytes), the file-size signal, the scorer's "bad output" exit code, any other non-zero exit. A
+scorer's failure is the organizers' (``SCORING_ERROR``), except for a rejected output and a
+runtime that could not start.
 """
 
 from __future__ import annotations
@@ -45,6 +46,10 @@ def classify_run(outcome: RunOutcome, *, limits: protocol.Limits, runtime: str, 
     if outcome.vanished:
         return Failure(reason or FailureReason.CONTAINER_VANISHED,
                        f"{who}'s container disappeared while it ran (removed from outside the worker).")
+    if outcome.stopped_from_outside:
+        return Failure(FailureReason.WORKER_ERROR,
+                       f"{who}'s container was stopped by the worker's Docker engine (a restart) or from outside "
+                       "the worker while it ran: its exit code is not the program's own.")
     if _silent_runsc_exit(outcome, runtime):
         return Failure(FailureReason.RUNTIME_ERROR,
                        "The gVisor (runsc) sandbox exited with code 2 at start-up without any output: the "

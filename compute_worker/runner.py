@@ -26,7 +26,7 @@ import docker
 import docker.errors
 import requests
 
-from . import trees
+from . import engine_events, trees
 from .followers import Followers, LiveRun
 from .program_output import ProgramState
 from .sandbox import LABEL_SUBMISSION, LABEL_WORKER
@@ -52,6 +52,9 @@ class RunOutcome:
     timed_out: bool = False
     oom_killed: bool = False
     vanished: bool = False
+    #: Ended non-zero by itself, but the engine's log shows it was stopped from outside (an engine
+    #: restart, ``docker kill``): :func:`engine_events.ended_from_outside`.
+    stopped_from_outside: bool = False
     cancelled: bool = False
     output_exceeded: bool = False
     output_files_exceeded: bool = False
@@ -255,9 +258,13 @@ def run_container(
         _wait_for_end(container, outcome, started=started, time_limit_s=time_limit_s, cap=cap, watch=watch,
                       live=followers.live)
         outcome.duration_s = time.monotonic() - started
+        failed_by_itself = outcome.exit_code not in (None, 0)
         _stop(container, outcome)
         ended = True
         _read_final_state(container, outcome)
+        if failed_by_itself and not outcome.vanished:
+            outcome.stopped_from_outside = engine_events.ended_from_outside(client.api, container.id,
+                                                                            container.attrs.get("State", {}))
         followers.finish()
         _settle(outcome, peak_bytes=followers.live.resources.peak_memory, memory_limit=create_kwargs.get("mem_limit"),
                 cap=cap)

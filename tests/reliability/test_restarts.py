@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 
+import docker
 import pytest
+import requests
 
 from competition.models import Submission
 from competition.sweep import sweep
+from compute_worker import protocol, runner, sandbox
+from compute_worker.classification import classify_run
+from compute_worker.protocol import FailureReason
+from tests.helpers import docker_images
 from tests.helpers.containers import labelled_containers
 from tests.helpers.private_services import PrivateRabbitMQ, private_dockerd, private_rabbitmq
 from tests.helpers.processes import finished_by, start_compute_worker
@@ -109,3 +116,38 @@ def test_docker_daemon_restarted_during_a_run(alice, quick_phase, quick_images, 
     assert final["status"] == "FINISHED" or final["failure_reason"] == "worker_error", final
     assert after["status"] == "FINISHED" and alive, "the worker keeps working on the restarted daemon"
     assert leftovers == []
+
+
+def test_a_program_ended_by_a_daemon_restart_is_not_its_own_failure(worker_config, busybox):
+    # It exits 3 on the SIGTERM that a stopping daemon sends: an exit code the program did not choose to fail with.
+    image = docker_images.busybox_script_image("interruptible", "trap 'exit 3' TERM\necho started\nsleep 60 &\nwait\n")
+    limits = protocol.Limits(time_limit_s=60, memory_mb=128, pids=64, log_max_kb=64, output_max_mb=8)
+    kwargs = sandbox.container_kwargs(limits, image=image, mounts=[], config=worker_config, submission_id=7,
+                                      role="participant")
+    ended: dict[str, object] = {}
+
+    def run(client: docker.DockerClient) -> None:
+        try:
+            ended["outcome"] = runner.run_container(client, kwargs, time_limit_s=60, log_max_bytes=64 << 10)
+        except Exception as exc:  # noqa: BLE001 - what the job reports as worker_error
+            ended["error"] = exc
+
+    with private_dockerd([image]) as daemon:
+        client = docker.DockerClient(base_url=daemon.host)
+        running = threading.Thread(target=run, args=(client,))
+        running.start()
+        label = f"{sandbox.LABEL_WORKER}={worker_config.worker_id}"
+        wait_for(lambda: any("started" in c.logs().decode() for c in client.containers.list(filters={"label": label})),
+                 30, "the program to start")
+        daemon.restart()
+        running.join(120)
+
+    print("run ended by the restart:", ended)
+    assert not running.is_alive()
+    if "outcome" in ended:  # the engine answered again before the run was settled: its log tells what happened
+        outcome = ended["outcome"]
+        assert outcome.exit_code == 3 and outcome.stopped_from_outside, outcome
+        failure = classify_run(outcome, limits=limits, runtime="runc", scoring=False)
+        assert failure.reason == FailureReason.WORKER_ERROR
+    else:  # the engine went away in the middle of a call: an error, which the job reports as worker_error
+        assert isinstance(ended["error"], docker.errors.DockerException | requests.RequestException), ended

@@ -13,6 +13,10 @@ R = FailureReason
 
 TABLE = [
     # outcome, scoring, runtime -> reason, message
+    pytest.param(RunOutcome(exit_code=143, stopped_from_outside=True), True, "runc", R.WORKER_ERROR,
+                 "The scoring program's container was stopped by the worker's Docker engine (a restart) or from "
+                 "outside the worker while it ran: its exit code is not the program's own.",
+                 id="scorer-stopped-from-outside"),
     pytest.param(RunOutcome(vanished=True), False, "runc", R.CONTAINER_VANISHED,
                  "Your program's container disappeared while it ran (removed from outside the worker).",
                  id="vanished"),

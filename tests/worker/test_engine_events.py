@@ -1,0 +1,82 @@
+"""A container stopped from outside (an engine restart, ``docker kill``) is not the program's failure (real Docker)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import requests
+
+from compute_worker import engine_events, protocol, sandbox
+from compute_worker.classification import classify_run
+from compute_worker.protocol import FailureReason
+from tests.helpers.timing import wait_for
+from tests.worker.test_worker_sandbox import run_script
+
+pytestmark = pytest.mark.docker
+
+LIMITS = protocol.Limits(time_limit_s=20, memory_mb=128, pids=64, log_max_kb=64, output_max_mb=8)
+#: Exits 3 on SIGTERM, as a program that cleans up and reports its interruption would.
+INTERRUPTIBLE = "trap 'echo interrupted; exit 3' TERM\necho started\nsleep 30 &\nwait\n"
+
+
+def _classified(outcome) -> FailureReason | None:
+    failure = classify_run(outcome, limits=LIMITS, runtime="runc", scoring=False)
+    return failure.reason if failure else None
+
+
+def test_a_program_that_fails_by_itself_is_its_own_failure(docker_client, worker_config, busybox):
+    outcome = run_script(docker_client, worker_config, "fails-by-itself", "echo failing\nexit 3\n", limits=LIMITS)
+    assert (outcome.exit_code, outcome.stopped_from_outside) == (3, False)
+    assert _classified(outcome) == FailureReason.NON_ZERO_EXIT
+
+
+def test_a_program_stopped_by_docker_kill_is_a_worker_error(docker_client, worker_config, busybox):
+    label = f"{sandbox.LABEL_WORKER}={worker_config.worker_id}"
+
+    def kill_from_outside() -> None:  # an operator's `docker kill -s TERM`, as a daemon shutdown sends
+        running = wait_for(lambda: docker_client.containers.list(filters={"label": label}), 30, "the container")
+        wait_for(lambda: "started" in running[0].logs().decode(), 30, "the program to start")
+        running[0].kill(signal="TERM")
+
+    killer = threading.Thread(target=kill_from_outside)
+    killer.start()
+    outcome = run_script(docker_client, worker_config, "interruptible", INTERRUPTIBLE, limits=LIMITS)
+    killer.join()
+    assert outcome.exit_code == 3 and "interrupted" in outcome.log, outcome
+    assert outcome.stopped_from_outside
+    failure = classify_run(outcome, limits=LIMITS, runtime="runc", scoring=False)
+    assert failure.reason == FailureReason.WORKER_ERROR
+    assert failure.message == ("Your program's container was stopped by the worker's Docker engine (a restart) "
+                               "or from outside the worker while it ran: its exit code is not the program's own.")
+
+
+@pytest.mark.parametrize("log_fault", [
+    pytest.param(lambda *args, **kwargs: iter([]), id="a-restarted-engine-has-no-record-of-the-start"),
+    pytest.param(requests.exceptions.ConnectionError("engine gone"), id="the-engine-cannot-be-asked"),
+])
+def test_an_engine_that_lost_the_run_is_not_trusted(docker_client, busybox, log_fault, mocker):
+    container = docker_client.containers.run(busybox, ["sh", "-c", "exit 3"], detach=True)
+    try:
+        container.wait(timeout=30)
+        container.reload()
+        state = container.attrs["State"]
+        assert not engine_events.ended_from_outside(docker_client.api, container.id, state)
+        mocker.patch.object(docker_client.api, "events", side_effect=log_fault)  # fault injection
+        assert engine_events.ended_from_outside(docker_client.api, container.id, state)
+    finally:
+        container.remove(force=True)
+
+
+def test_a_container_that_never_started_has_nothing_to_ask(docker_client, busybox):
+    container = docker_client.containers.create(busybox, "true")
+    try:
+        assert not engine_events.ended_from_outside(docker_client.api, container.id, container.attrs["State"])
+    finally:
+        container.remove(force=True)
+
+
+def test_engine_timestamps_keep_their_nanoseconds():
+    assert engine_events._unix_time("2026-12-03T07:22:01.123456789Z") == pytest.approx(1796282521.123456789)
+    assert engine_events._unix_time("0001-01-01T00:00:00Z") is None
+    assert engine_events._unix_time("") is None
