@@ -1,17 +1,20 @@
-"""Whether the Docker engine, not the program, ended a container: read from the engine's event log.
+"""What ended a container that exited non-zero by itself, read from the Docker engine's event log.
 
 A daemon that shuts down stops its containers (SIGTERM, then SIGKILL), and so does an operator's
 ``docker stop`` or ``docker kill``: the program then exits non-zero through no fault of its own.
 The engine logs a ``kill`` (or ``stop``) event for each such stop before it records the exit,
 and a restarted engine has lost its log: it holds no ``start`` event for a container that ran.
-An error in the program's own exit code is only trusted when neither is the case. The worker asks
-this only of a run that ended by itself: when it kills a container, the kill is its own.
+The program's exit code is only trusted when neither is the case. The log also holds the
+kernel's ``oom`` kill, which can reach the container's ``State.OOMKilled`` only after the exit
+was seen (seen under gVisor on a loaded machine: a 137 without the flag). The worker asks this
+only of a run that ended by itself: when it kills a container, the kill is its own.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,24 +41,33 @@ def _unix_time(text: str | None) -> float | None:
     return None
 
 
-def ended_from_outside(api: docker.APIClient, container_id: str, state: dict[str, Any]) -> bool:
-    """Whether the engine's log says the container that ran in ``state`` (its inspected ``State``) was
-    stopped by the engine or an operator, or the engine restarted since it started.
+@dataclass(frozen=True)
+class LoggedEnd:
+    """What the engine's log says ended a container."""
 
-    An engine that cannot be asked right after the run is taken as the same trouble: its exit code
+    #: Stopped by the engine or an operator, or the engine restarted (or cannot be asked) since it started.
+    from_outside: bool = False
+    #: Killed by the kernel for memory.
+    oom_killed: bool = False
+
+
+def logged_end(api: docker.APIClient, container_id: str, state: dict[str, Any]) -> LoggedEnd:
+    """What the engine's log says of the end of the container that ran in ``state`` (its inspected ``State``).
+
+    An engine that cannot be asked right after the run is taken as an outside stop: its exit code
     cannot be trusted to be the program's.
     """
     started, finished = _unix_time(state.get("StartedAt")), _unix_time(state.get("FinishedAt"))
     if started is None or finished is None:
-        return False  # never started or still running: nothing for the log to tell
+        return LoggedEnd()  # never started or still running: nothing for the log to tell
     try:
         events = api.events(since=f"{started - 1:.9f}", until=f"{finished + KILL_EVENT_SLACK_S:.9f}",
                             filters={"type": "container", "container": container_id}, decode=True)
         actions = {event.get("Action") or event.get("status") for event in events}
     except (docker.errors.APIError, requests.RequestException) as exc:
         logger.warning("the engine's event log of %s could not be read: %s", container_id[:12], exc)
-        return True
+        return LoggedEnd(from_outside=True)
     if "start" not in actions:
         logger.warning("the engine has no record of starting %s: it restarted during the run", container_id[:12])
-        return True
-    return bool(actions & _OUTSIDE_STOPS)
+        return LoggedEnd(from_outside=True)
+    return LoggedEnd(from_outside=bool(actions & _OUTSIDE_STOPS), oom_killed="oom" in actions)

@@ -53,7 +53,7 @@ class RunOutcome:
     oom_killed: bool = False
     vanished: bool = False
     #: Ended non-zero by itself, but the engine's log shows it was stopped from outside (an engine
-    #: restart, ``docker kill``): :func:`engine_events.ended_from_outside`.
+    #: restart, ``docker kill``): :func:`engine_events.logged_end`.
     stopped_from_outside: bool = False
     cancelled: bool = False
     output_exceeded: bool = False
@@ -263,8 +263,9 @@ def run_container(
         ended = True
         _read_final_state(container, outcome)
         if failed_by_itself and not outcome.vanished:
-            outcome.stopped_from_outside = engine_events.ended_from_outside(client.api, container.id,
-                                                                            container.attrs.get("State", {}))
+            end = engine_events.logged_end(client.api, container.id, container.attrs.get("State", {}))
+            outcome.stopped_from_outside = end.from_outside
+            outcome.oom_killed = outcome.oom_killed or end.oom_killed
         followers.finish()
         _settle(outcome, peak_bytes=followers.live.resources.peak_memory, memory_limit=create_kwargs.get("mem_limit"),
                 cap=cap)

@@ -56,14 +56,14 @@ def test_a_program_stopped_by_docker_kill_is_a_worker_error(docker_client, worke
     pytest.param(requests.exceptions.ConnectionError("engine gone"), id="the-engine-cannot-be-asked"),
 ])
 def test_an_engine_that_lost_the_run_is_not_trusted(docker_client, busybox, log_fault, mocker):
-    container = docker_client.containers.run(busybox, ["sh", "-c", "exit 3"], detach=True)
+    container = docker_client.containers.run(busybox, ["sh", "-c", "exit 3"], detach=True, network_mode="none")
     try:
         container.wait(timeout=30)
         container.reload()
         state = container.attrs["State"]
-        assert not engine_events.ended_from_outside(docker_client.api, container.id, state)
+        assert engine_events.logged_end(docker_client.api, container.id, state) == engine_events.LoggedEnd()
         mocker.patch.object(docker_client.api, "events", side_effect=log_fault)  # fault injection
-        assert engine_events.ended_from_outside(docker_client.api, container.id, state)
+        assert engine_events.logged_end(docker_client.api, container.id, state).from_outside
     finally:
         container.remove(force=True)
 
@@ -71,7 +71,8 @@ def test_an_engine_that_lost_the_run_is_not_trusted(docker_client, busybox, log_
 def test_a_container_that_never_started_has_nothing_to_ask(docker_client, busybox):
     container = docker_client.containers.create(busybox, "true")
     try:
-        assert not engine_events.ended_from_outside(docker_client.api, container.id, container.attrs["State"])
+        end = engine_events.logged_end(docker_client.api, container.id, container.attrs["State"])
+        assert end == engine_events.LoggedEnd()
     finally:
         container.remove(force=True)
 
@@ -80,3 +81,19 @@ def test_engine_timestamps_keep_their_nanoseconds():
     assert engine_events._unix_time("2026-12-03T07:22:01.123456789Z") == pytest.approx(1796282521.123456789)
     assert engine_events._unix_time("0001-01-01T00:00:00Z") is None
     assert engine_events._unix_time("") is None
+
+
+@pytest.mark.parametrize("runtime", ["runc", "runsc"])
+def test_a_kernel_oom_kill_is_in_the_log_when_the_flag_came_late(docker_client, busybox, runtime):
+    # `tail` keeps a whole line in memory: one 1 GB line without newlines balloons past 48 MB.
+    container = docker_client.containers.run(busybox, ["sh", "-c", "head -c 1000m /dev/zero | tail -n 1"],
+                                             detach=True, network_mode="none", mem_limit="48m",
+                                             memswap_limit="48m", runtime=runtime)
+    try:
+        assert container.wait(timeout=60)["StatusCode"] == 137
+        container.reload()
+        state = {**container.attrs["State"], "OOMKilled": False}  # as read before the engine set the flag
+        assert engine_events.logged_end(docker_client.api, container.id, state) == engine_events.LoggedEnd(
+            oom_killed=True)
+    finally:
+        container.remove(force=True)
