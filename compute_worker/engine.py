@@ -10,16 +10,13 @@ import docker
 import docker.errors
 import requests
 
-from . import gpu, images, protocol, runner
+from . import docker_client, gpu, images, protocol, runner
 from .config import WorkerConfig
 from .failure import Failure
 from .image_cache import ImageCache
 from .protocol import FailureReason
 from .pull import Progress
 from .registry_auth import pull_auth
-
-#: ``docker info``'s architecture names as image platforms call them.
-_ARCHITECTURES = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "ppc64le": "ppc64le", "s390x": "s390x"}
 
 logger = logging.getLogger(__name__)
 
@@ -29,16 +26,10 @@ def reap_leftovers(config: WorkerConfig, submission_id: int, client: docker.Dock
 
     A Docker engine that cannot be reached or refuses costs a warning only: the run goes on.
     """
-    own_client = client is None
     try:
-        if client is None:
-            client = docker.from_env(timeout=30)
-        runner.reap(client, config.worker_id, submission_id)
+        runner.reap(client or docker_client.process_client(), config.worker_id, submission_id)
     except (docker.errors.DockerException, requests.RequestException) as exc:
         logger.warning("cannot reap containers of submission %s: %s", submission_id, exc)
-    finally:
-        if own_client and client is not None:
-            client.close()
 
 
 def _hosts(*urls: str) -> tuple[str, ...]:
@@ -63,19 +54,20 @@ class Engine:
         self.submission_id = submission_id
         self.allowed_registries = allowed_registries
         self.scoring_image_keep_until = scoring_image_keep_until
-        self._client = client
+        self._given_client = client
+        self._client: docker.DockerClient | None = None  # checked at first use
         self._leases = contextlib.ExitStack()  # images in use until the job ends
         self._ended: list[docker.models.containers.Container] = []  # stopped, removed after the report
-        self._architecture = ""
 
     def client(self) -> docker.DockerClient:
-        """The Docker client (connected on first use)."""
+        """The Docker client: the one given, or the process's (:mod:`docker_client`); checked on first use."""
         if self._client is None:
             try:
-                self._client = docker.from_env(timeout=120)
-                self._client.ping()
+                client = self._given_client or docker_client.process_client()
+                client.ping()
             except (docker.errors.DockerException, requests.RequestException) as exc:
                 raise Failure(FailureReason.WORKER_ERROR, f"The worker cannot reach its Docker engine: {exc}") from exc
+            self._client = client
         return self._client
 
     def remove_containers(self) -> None:
@@ -84,18 +76,9 @@ class Engine:
             runner.remove_container(self._ended.pop())
 
     def close(self) -> None:
-        """Remove the ended containers, release the images in use and close the client if one was made."""
+        """Remove the ended containers and release the images in use (the client outlives the job)."""
         self.remove_containers()
         self._leases.close()
-        if self._client is not None:
-            self._client.close()
-
-    def architecture(self) -> str:
-        """The engine's architecture as image platforms name it (``amd64``)."""
-        if not self._architecture:
-            machine = str(self.client().info().get("Architecture", "x86_64"))
-            self._architecture = _ARCHITECTURES.get(machine, machine)
-        return self._architecture
 
     def _policy(self, participant: bool) -> images.ImagePolicy:
         config = self.config
@@ -103,7 +86,7 @@ class Engine:
             pull_policy=config.pull_policy, worker_registries=config.allowed_registries,
             request_registries=self.allowed_registries if participant else (),
             max_image_mb=config.max_image_mb, pull_timeout_s=config.pull_timeout_s,
-            architecture=self.architecture() if config.pull_policy != "never" else "",
+            architecture=docker_client.architecture(self.client()) if config.pull_policy != "never" else "",
             role="participant" if participant else "scoring",
             keep_until=0.0 if participant else self.scoring_image_keep_until,
             progress_every_s=config.heartbeat_s,

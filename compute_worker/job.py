@@ -16,8 +16,6 @@ import logging
 import tempfile
 from pathlib import Path
 
-import docker
-
 from . import data_step, protocol, trees
 from .config import WorkerConfig
 from .data_cache import DataCache
@@ -40,14 +38,13 @@ def work_prefix(submission_id: int) -> str:
 class Job:
     """One submission's run on this worker."""
 
-    def __init__(self, request: protocol.RunRequest, config: WorkerConfig, site: SiteClient,
-                 docker_client: docker.DockerClient | None = None) -> None:
+    def __init__(self, request: protocol.RunRequest, config: WorkerConfig, site: SiteClient) -> None:
         self.request = request
         self.config = config
         self.record = JobRecord()
         self.reporter = Reporter(request, config, site, self.record)
         self.engine = Engine(config, request.limits, request.submission_id, request.allowed_registries,
-                             request.scoring_image_keep_until, docker_client, site_url=request.api_url)
+                             request.scoring_image_keep_until, site_url=request.api_url)
         self.evaluation = Evaluation(self.engine, config, request.limits, request.submission_id, self.record,
                                      self.reporter)
 
