@@ -42,8 +42,8 @@ class Leaderboard:
 
 
 #: What a leaderboard row (the JSON, the page, the CSV, the chart) reads of its submission.
-ROW_FIELDS = ("phase_id", "participant_id", "team_id", "created", "scores", "rank_score", "final_choice",
-              "participant__user__username", "team__name", "team__slug")
+ROW_FIELDS = ("participant_id", "team_id", "created", "scores", "participant__user__username", "team__name",
+              "team__slug")
 
 
 def owner_name(submission: Submission) -> str:

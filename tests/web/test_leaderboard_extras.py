@@ -7,6 +7,8 @@ import io
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from competition import charts
@@ -115,3 +117,18 @@ def test_competition_endpoints_for_the_cli(client, competition, board, make_comp
     hidden = make_competition("hidden", published=False)
     assert client.get(f"/api/competitions/{hidden.slug}/").status_code == 404
     assert client.get(f"/api/competitions/{hidden.slug}/leaderboard/").status_code == 404
+
+
+def test_the_page_and_the_csv_read_no_field_per_row(client, competition, board, make_user, make_submission):
+    def queries(path: str) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(path, {"phase": board.pk}).status_code == 200
+        return len(captured)
+
+    paths = (f"/competitions/{competition.slug}/leaderboard/", f"/competitions/{competition.slug}/leaderboard.csv")
+    few = [queries(path) for path in paths]
+    for i in range(10):  # ten more owners, ten more rows
+        someone = Participant.objects.create(competition=competition, user=make_user(f"more{i}"), status="approved")
+        make_submission(board, someone, status="FINISHED", rank_score=i / 100, finished_at=timezone.now(),
+                        scores={"accuracy": i / 100, "loss": 0.0})
+    assert [queries(path) for path in paths] == few  # a deferred field read per row would add ten
