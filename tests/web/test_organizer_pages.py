@@ -163,10 +163,12 @@ def test_create_phase_with_columns(organizer_client, competition):
         column(0, "accuracy", "Accuracy", ranks=True, precision=3), column(1, "time", "Time", sorting="asc")
     )
     data["scoring_image"] = "scorer"
+    form_page = organizer_client.get(reverse("phase_create", args=[competition.slug])).content.decode()
     response = organizer_client.post(reverse("phase_create", args=[competition.slug]), data)
     assert response.status_code == 302, response.context and response.context["form"].errors
     phase = Phase.objects.get(competition=competition)
-    assert phase.scoring_image == "docker.io/library/scorer:latest"  # normalized
+    assert phase.scoring_image == "docker.io/library/scorer:latest"  # normalized, as the form's help says
+    assert "a name without a registry host is Docker Hub&#x27;s (saved as docker.io/...)" in form_page
     assert (phase.time_limit_s, phase.memory_mb, phase.cpus, phase.pids) == (300, 1024, 2.0, 128)
     assert (phase.output_max_mb, phase.log_max_kb, phase.max_submissions_per_day) == (100, 64, 3)
     columns = list(phase.columns.values_list("key", "sorting", "precision", "ranks"))
