@@ -1,6 +1,7 @@
 """``python -m bench [names...] [--quick] [--repeat N]``: run the benchmarks and write their results.
 
-Benchmarks: ``overhead``, ``throughput``, ``cache``, ``site``, ``footprint``, ``registry``, ``live`` (default: all).
+Benchmarks: ``overhead``, ``throughput``, ``cache``, ``site``, ``footprint``, ``registry``, ``live``,
+``realistic`` (default: all).
 A benchmark that misses its target says ``TARGET MISSED`` and the run exits 1.
 Every benchmark shares one scratch site (PostgreSQL database + gunicorn + a RabbitMQ queue);
 results are printed and written as JSON to ``bench/results/<timestamp>.json``.
@@ -23,7 +24,7 @@ if str(ROOT) not in sys.path:
 
 from bench import common  # noqa: E402  (after the checkout is on sys.path)
 
-NAMES = ("overhead", "throughput", "cache", "site", "footprint", "registry", "live")
+NAMES = ("overhead", "throughput", "cache", "site", "footprint", "registry", "live", "realistic")
 RESULTS_DIR = ROOT / "bench" / "results"
 
 
@@ -71,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
                 result = module.run(site, images, work / name, repeats=max(3, repeats // 3))
             elif name == "site":
                 result = module.run(site, images, work / name, quick=args.quick)
+            elif name == "realistic":
+                result = module.run(site, images, work / name, repeats=1 if args.quick else max(3, repeats // 5))
             elif name == "live":
                 result = module.run(site, images, work / name, repeats=max(1, repeats // 5), quick=args.quick)
             else:

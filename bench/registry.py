@@ -60,7 +60,7 @@ def _forget_pulls(registry_host: str) -> None:
 class Bench:
     """The registry, the participant's docker CLI and evalbox's resolution, for one run."""
 
-    def __init__(self, site: common.Site, images: Any, work: Path) -> None:
+    def __init__(self, site: common.Site, images: Any, work: Path, *, input_archive: Path | None = None) -> None:
         from django.conf import settings
 
         from competition.registry import config, keys, names
@@ -71,7 +71,8 @@ class Bench:
         self.registry.directory.mkdir(parents=True)
         self.registry.start(site.url, config.notify_secret(), settings.EVALBOX_REGISTRY_CERT_FILE)
         self.client = docker.from_env(timeout=600)
-        setup = common.make_competition(site, images.scorer, name="bench-registry")
+        self.setup = setup = common.make_competition(site, images.scorer, name="bench-registry",
+                                                     input_archive=input_archive)
         self.slug, self.username = names.component(setup.slug), f"{setup.slug}-p0"
         self.cli = DockerCli(work / "docker-config")
         self.cli.config_dir.mkdir()
@@ -99,9 +100,14 @@ class Bench:
         return time.monotonic() - started, resolved.pulled_bytes
 
     def docker_pull(self, reference: str) -> float:
+        """``docker pull`` of ``reference`` with the participant's login; the seconds it took."""
         started = time.monotonic()
         self.cli.run("pull", "-q", reference)
         return time.monotonic() - started
+
+    def forget_pulls(self) -> None:
+        """Remove every image pulled from the registry: the next pull starts empty."""
+        _forget_pulls(self.registry.host)
 
     def close(self) -> None:
         self.client.close()

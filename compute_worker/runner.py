@@ -4,11 +4,12 @@
 :func:`_wait_for_end` enforces the wall-clock limit itself (``wait`` with a short timeout in a
 loop), calls a heartbeat every few seconds (which can cancel the run) and watches the output
 directory (:class:`OutputCap`); :func:`_stop` kills what still runs; :func:`_read_final_state`
-asks the engine how it ended; :func:`_settle` completes the outcome from what the worker saw
-itself. Meanwhile :class:`followers.Followers` streams the output into a bounded head+tail log
-(reading the program's ``{"evalbox": ...}`` lines) and samples its resources; a watcher sees
-them every tick (live log chunks, heartbeats). The container is always removed. :func:`reap` removes the containers a
-crashed worker or a previous attempt left behind.
+asks the engine how it ended (and, for a run that failed by itself, its event log:
+:mod:`engine_events`); :func:`_settle` completes the outcome from what the worker saw itself.
+Meanwhile :class:`followers.Followers` streams the output into a bounded head+tail log (reading
+the program's ``{"evalbox": ...}`` lines) and samples its resources; a watcher sees them every
+tick (live log chunks, heartbeats). The container is always removed. :func:`reap` removes the
+containers a crashed worker or a previous attempt left behind.
 """
 
 from __future__ import annotations
