@@ -186,8 +186,9 @@ def _stop(container: Any, outcome: RunOutcome) -> None:
         outcome.exit_code = int(result.get("StatusCode", -1))
 
 
-def _read_final_state(container: Any, outcome: RunOutcome) -> None:
-    """What the engine says of the stopped container: killed for memory, a runtime error, or gone."""
+def _read_final_state(container: Any, outcome: RunOutcome, *, failed_by_itself: bool) -> None:
+    """What the engine says of the stopped container: killed for memory, a runtime error, or gone;
+    for a run that ended non-zero by itself, also what its event log says ended it."""
     if outcome.vanished:
         return
     try:
@@ -199,6 +200,10 @@ def _read_final_state(container: Any, outcome: RunOutcome) -> None:
     outcome.oom_killed = bool(state.get("OOMKilled"))
     if state.get("Error"):
         outcome.error = str(state["Error"])
+    if failed_by_itself:
+        end = engine_events.logged_end(container.client.api, container.id, state)
+        outcome.stopped_from_outside = end.from_outside
+        outcome.oom_killed = outcome.oom_killed or end.oom_killed
 
 
 def _settle(outcome: RunOutcome, *, peak_bytes: int, memory_limit: int | None, cap: OutputCap | None) -> None:
@@ -259,14 +264,10 @@ def run_container(
         _wait_for_end(container, outcome, started=started, time_limit_s=time_limit_s, cap=cap, watch=watch,
                       live=followers.live)
         outcome.duration_s = time.monotonic() - started
-        failed_by_itself = outcome.exit_code not in (None, 0)
+        failed_by_itself = outcome.exit_code not in (None, 0)  # before the worker's own kill, if any
         _stop(container, outcome)
         ended = True
-        _read_final_state(container, outcome)
-        if failed_by_itself and not outcome.vanished:
-            end = engine_events.logged_end(client.api, container.id, container.attrs.get("State", {}))
-            outcome.stopped_from_outside = end.from_outside
-            outcome.oom_killed = outcome.oom_killed or end.oom_killed
+        _read_final_state(container, outcome, failed_by_itself=failed_by_itself)
         followers.finish()
         _settle(outcome, peak_bytes=followers.live.resources.peak_memory, memory_limit=create_kwargs.get("mem_limit"),
                 cap=cap)

@@ -10,8 +10,8 @@ import requests
 from compute_worker import engine_events, protocol, sandbox
 from compute_worker.classification import classify_run
 from compute_worker.protocol import FailureReason
+from tests.helpers.sandbox_runs import run_script
 from tests.helpers.timing import wait_for
-from tests.worker.test_worker_sandbox import run_script
 
 pytestmark = pytest.mark.docker
 
