@@ -4,7 +4,9 @@ A daemon that shuts down stops its containers (SIGTERM, then SIGKILL), and so do
 ``docker stop`` or ``docker kill``: the program then exits non-zero through no fault of its own.
 The engine logs a ``kill`` (or ``stop``) event for each such stop before it records the exit,
 and a restarted engine has lost its log: it holds no ``start`` event for a container that ran.
-The program's exit code is only trusted when neither is the case. The log also holds the
+The log is a ring of the engine's last 256 events, so on a busy engine a long run's ``start``
+falls out of it too: a missing ``start`` means a restart only when the worker also lost the
+engine during the run. The program's exit code is only trusted when neither is the case. The log also holds the
 kernel's ``oom`` kill, which can reach the container's ``State.OOMKilled`` only after the exit
 was seen (seen under gVisor on a loaded machine: a 137 without the flag). The worker asks this
 only of a run that ended by itself: when it kills a container, the kill is its own.
@@ -51,11 +53,12 @@ class LoggedEnd:
     oom_killed: bool = False
 
 
-def logged_end(api: docker.APIClient, container_id: str, state: dict[str, Any]) -> LoggedEnd:
+def logged_end(api: docker.APIClient, container_id: str, state: dict[str, Any], *, engine_lost: bool) -> LoggedEnd:
     """What the engine's log says of the end of the container that ran in ``state`` (its inspected ``State``).
 
-    An engine that cannot be asked right after the run is taken as an outside stop: its exit code
-    cannot be trusted to be the program's.
+    ``engine_lost`` says the worker could not reach the engine at some point of the run. An engine
+    that cannot be asked right after the run is taken as an outside stop: its exit code cannot be
+    trusted to be the program's.
     """
     started, finished = _unix_time(state.get("StartedAt")), _unix_time(state.get("FinishedAt"))
     if started is None or finished is None:
@@ -67,7 +70,7 @@ def logged_end(api: docker.APIClient, container_id: str, state: dict[str, Any]) 
     except (docker.errors.APIError, requests.RequestException) as exc:
         logger.warning("the engine's event log of %s could not be read: %s", container_id[:12], exc)
         return LoggedEnd(from_outside=True)
-    if "start" not in actions:
+    if "start" not in actions and engine_lost:
         logger.warning("the engine has no record of starting %s: it restarted during the run", container_id[:12])
         return LoggedEnd(from_outside=True)
     return LoggedEnd(from_outside=bool(actions & _OUTSIDE_STOPS), oom_killed="oom" in actions)

@@ -56,6 +56,8 @@ class RunOutcome:
     #: Ended non-zero by itself, but the engine's log shows it was stopped from outside (an engine
     #: restart, ``docker kill``): :func:`engine_events.logged_end`.
     stopped_from_outside: bool = False
+    #: The engine could not be reached at some point of the run (a restart, or a dropped connection).
+    engine_lost: bool = False
     cancelled: bool = False
     output_exceeded: bool = False
     output_files_exceeded: bool = False
@@ -143,6 +145,7 @@ def _wait_tick(container: Any, outcome: RunOutcome, remaining_s: float) -> bool:
     except requests.exceptions.ReadTimeout:
         return False  # still running: the wait's own timeout
     except requests.exceptions.ConnectionError:
+        outcome.engine_lost = True
         time.sleep(TICK_S)  # the engine is unreachable (restarting?): don't spin, keep the clock
         return False
     outcome.exit_code = int(result.get("StatusCode", -1))
@@ -201,7 +204,7 @@ def _read_final_state(container: Any, outcome: RunOutcome, *, failed_by_itself: 
     if state.get("Error"):
         outcome.error = str(state["Error"])
     if failed_by_itself:
-        end = engine_events.logged_end(container.client.api, container.id, state)
+        end = engine_events.logged_end(container.client.api, container.id, state, engine_lost=outcome.engine_lost)
         outcome.stopped_from_outside = end.from_outside
         outcome.oom_killed = outcome.oom_killed or end.oom_killed
 

@@ -7,7 +7,7 @@ import threading
 import pytest
 import requests
 
-from compute_worker import engine_events, protocol, sandbox
+from compute_worker import engine_events, protocol, runner, sandbox
 from compute_worker.classification import classify_run
 from compute_worker.protocol import FailureReason
 from tests.helpers.sandbox_runs import run_script
@@ -51,27 +51,42 @@ def test_a_program_stopped_by_docker_kill_is_a_worker_error(docker_client, worke
                                "or from outside the worker while it ran: its exit code is not the program's own.")
 
 
-@pytest.mark.parametrize("log_fault", [
-    pytest.param(lambda *args, **kwargs: iter([]), id="a-restarted-engine-has-no-record-of-the-start"),
-    pytest.param(requests.exceptions.ConnectionError("engine gone"), id="the-engine-cannot-be-asked"),
-])
-def test_an_engine_that_lost_the_run_is_not_trusted(docker_client, busybox, log_fault, mocker):
+@pytest.fixture
+def failed_by_itself(docker_client, busybox):
+    """A container that exited 3 by itself, and its inspected ``State``."""
     container = docker_client.containers.run(busybox, ["sh", "-c", "exit 3"], detach=True, network_mode="none")
     try:
         container.wait(timeout=30)
         container.reload()
-        state = container.attrs["State"]
-        assert engine_events.logged_end(docker_client.api, container.id, state) == engine_events.LoggedEnd()
-        mocker.patch.object(docker_client.api, "events", side_effect=log_fault)  # fault injection
-        assert engine_events.logged_end(docker_client.api, container.id, state).from_outside
+        yield container, container.attrs["State"]
     finally:
         container.remove(force=True)
+
+
+def test_a_log_without_the_start_means_a_restart_only_when_the_engine_was_lost(docker_client, failed_by_itself,
+                                                                               mocker):
+    container, state = failed_by_itself
+    for engine_lost in (False, True):
+        assert engine_events.logged_end(docker_client.api, container.id, state,
+                                        engine_lost=engine_lost) == engine_events.LoggedEnd()
+    # Fault injection: the log no longer holds the start, as after a restart or on a busy engine's ring.
+    mocker.patch.object(docker_client.api, "events", side_effect=lambda *args, **kwargs: iter([]))
+    assert engine_events.logged_end(docker_client.api, container.id, state, engine_lost=True).from_outside
+    assert engine_events.logged_end(docker_client.api, container.id, state,
+                                    engine_lost=False) == engine_events.LoggedEnd()  # the exit code is trusted
+
+
+def test_an_engine_that_cannot_be_asked_is_not_trusted(docker_client, failed_by_itself, mocker):
+    container, state = failed_by_itself
+    mocker.patch.object(docker_client.api, "events",  # fault injection
+                        side_effect=requests.exceptions.ConnectionError("engine gone"))
+    assert engine_events.logged_end(docker_client.api, container.id, state, engine_lost=False).from_outside
 
 
 def test_a_container_that_never_started_has_nothing_to_ask(docker_client, busybox):
     container = docker_client.containers.create(busybox, "true")
     try:
-        end = engine_events.logged_end(docker_client.api, container.id, container.attrs["State"])
+        end = engine_events.logged_end(docker_client.api, container.id, container.attrs["State"], engine_lost=False)
         assert end == engine_events.LoggedEnd()
     finally:
         container.remove(force=True)
@@ -93,7 +108,16 @@ def test_a_kernel_oom_kill_is_in_the_log_when_the_flag_came_late(docker_client, 
         assert container.wait(timeout=60)["StatusCode"] == 137
         container.reload()
         state = {**container.attrs["State"], "OOMKilled": False}  # as read before the engine set the flag
-        assert engine_events.logged_end(docker_client.api, container.id, state) == engine_events.LoggedEnd(
-            oom_killed=True)
+        assert engine_events.logged_end(docker_client.api, container.id, state,
+                                        engine_lost=False) == engine_events.LoggedEnd(oom_killed=True)
     finally:
         container.remove(force=True)
+
+
+def test_a_wait_cut_by_the_engine_marks_the_run(mocker):
+    container = mocker.Mock()  # fault injection: the engine drops the wait, then answers again
+    container.wait.side_effect = [requests.exceptions.ConnectionError("engine gone"), {"StatusCode": 2}]
+    outcome = runner.RunOutcome()
+    assert runner._wait_tick(container, outcome, 5.0) is False
+    assert runner._wait_tick(container, outcome, 5.0) is True
+    assert outcome.engine_lost and outcome.exit_code == 2
