@@ -26,6 +26,7 @@ from typing import Any
 import docker
 import docker.errors
 import requests
+import urllib3.exceptions
 
 from . import engine_events, trees
 from .followers import Followers, LiveRun
@@ -135,6 +136,12 @@ class OutputCap:
         self._mark(outcome, self._usage())
 
 
+def _read_timed_out(exc: requests.exceptions.ConnectionError) -> bool:
+    """Whether ``exc`` is a read timeout: requests raises one met while reading a body as ``ConnectionError``
+    (seen under load as the wait's own timeout, with the engine answering)."""
+    return any(isinstance(arg, urllib3.exceptions.ReadTimeoutError) for arg in exc.args)
+
+
 def _wait_tick(container: Any, outcome: RunOutcome, remaining_s: float) -> bool:
     """Wait up to one tick for the container to end; whether it did (exited or vanished)."""
     try:
@@ -144,7 +151,9 @@ def _wait_tick(container: Any, outcome: RunOutcome, remaining_s: float) -> bool:
         return True
     except requests.exceptions.ReadTimeout:
         return False  # still running: the wait's own timeout
-    except requests.exceptions.ConnectionError:
+    except requests.exceptions.ConnectionError as exc:
+        if _read_timed_out(exc):
+            return False  # the same timeout, met while the answer's body was read
         outcome.engine_lost = True
         time.sleep(TICK_S)  # the engine is unreachable (restarting?): don't spin, keep the clock
         return False

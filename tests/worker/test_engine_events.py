@@ -6,6 +6,7 @@ import threading
 
 import pytest
 import requests
+import urllib3.exceptions
 
 from compute_worker import engine_events, protocol, runner, sandbox
 from compute_worker.classification import classify_run
@@ -114,8 +115,15 @@ def test_a_kernel_oom_kill_is_in_the_log_when_the_flag_came_late(docker_client, 
         container.remove(force=True)
 
 
-def test_a_wait_cut_by_the_engine_marks_the_run(mocker):
-    container = mocker.Mock()  # fault injection: the engine drops the wait, then answers again
+def test_a_wait_cut_by_the_engine_marks_the_run_and_a_timed_out_one_does_not(mocker):
+    container = mocker.Mock()  # fault injection: the wait times out while reading, then the engine drops it
+    # What requests raises when the wait's own timeout runs out while the engine's answer is read.
+    timed_out = requests.exceptions.ConnectionError(urllib3.exceptions.ReadTimeoutError(None, "/wait", "timed out"))
+    container.wait.side_effect = [timed_out, {"StatusCode": 2}]
+    outcome = runner.RunOutcome()
+    assert runner._wait_tick(container, outcome, 5.0) is False
+    assert runner._wait_tick(container, outcome, 5.0) is True
+    assert not outcome.engine_lost and outcome.exit_code == 2
     container.wait.side_effect = [requests.exceptions.ConnectionError("engine gone"), {"StatusCode": 2}]
     outcome = runner.RunOutcome()
     assert runner._wait_tick(container, outcome, 5.0) is False
