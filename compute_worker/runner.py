@@ -137,8 +137,8 @@ class OutputCap:
 
 
 def _read_timed_out(exc: requests.exceptions.ConnectionError) -> bool:
-    """Whether ``exc`` is a read timeout: requests raises one met while reading a body as ``ConnectionError``
-    (seen under load as the wait's own timeout, with the engine answering)."""
+    """Whether ``exc`` is a read timeout: requests raises one met while reading a body as ``ConnectionError``,
+    and the engine answers a wait's headers at once and its body at the exit (so every tick's timeout)."""
     return any(isinstance(arg, urllib3.exceptions.ReadTimeoutError) for arg in exc.args)
 
 
