@@ -172,9 +172,12 @@ class PrivateDockerd:
         d = self.directory
         # containerd takes [A-Za-z0-9]+ joined by single . _ -: mkdtemp's suffix may end in "_".
         namespace = "evalbox-test-" + re.sub(r"[^A-Za-z0-9]", "", d.name)
-        command = ["dockerd", "-H", self.host, "--data-root", str(d / "data"), "--exec-root", str(d / "exec"),
-                   "--pidfile", str(d / "docker.pid"), "--bridge", "none", "--iptables=false", "--ip6tables=false",
-                   "--containerd-namespace", namespace,
+        # In a network namespace of its own: a dockerd without a bridge deletes the host's docker0 at
+        # start (moby's removeDefaultBridgeInterface), which broke the shared engine's bridge network
+        # for every later test and program on the machine (seen here, `ip monitor link`).
+        command = ["unshare", "--net", "--", "dockerd", "-H", self.host, "--data-root", str(d / "data"),
+                   "--exec-root", str(d / "exec"), "--pidfile", str(d / "docker.pid"), "--bridge", "none",
+                   "--iptables=false", "--ip6tables=false", "--containerd-namespace", namespace,
                    "--containerd-plugins-namespace", f"{namespace}-plugins", "--shutdown-timeout", "2"]
         with open(d / "dockerd.log", "ab") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)

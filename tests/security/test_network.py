@@ -32,8 +32,9 @@ def bridge_gateway(client: docker.DockerClient) -> str:
 def local_address(client: docker.DockerClient) -> str:
     """An address of this machine that is not loopback: the bridge gateway, if docker0 holds it.
 
-    Without docker0 (someone deleted the interface) the gateway address would be routed off
-    this machine, so the first global address of this machine is used instead.
+    Without docker0 (any dockerd started with ``--bridge none`` on this host deletes it; the
+    suite's private one runs in its own network namespace) the gateway address would be routed
+    off this machine, so the first global address of this machine is used instead.
     """
     candidates = [bridge_gateway(client)]
     shown = subprocess.run(["ip", "-4", "-o", "addr", "show", "scope", "global"], capture_output=True, text=True)
