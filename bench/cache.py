@@ -39,6 +39,16 @@ def input_downloads(site: common.Site, submission_id: int) -> int:
     return len(re.findall(rf"GET /api/worker/submissions/{submission_id}/input-data ", text))
 
 
+def submit_and_wait(site: common.Site, http: Any, setup: common.Setup, image: str, *,
+                    timeout: float = 600) -> tuple[Any, float, int]:
+    """Submit ``image`` and wait for its end: the submission, its seconds from POST to the end, its input downloads."""
+    posted_at = time.time()
+    submission_id = common.submit(site, http, setup, image)
+    submission = common.wait_final([submission_id], timeout=timeout)[submission_id]
+    time.sleep(0.2)  # let gunicorn flush its access log
+    return submission, submission.finished_at.timestamp() - posted_at, input_downloads(site, submission_id)
+
+
 def run(site: common.Site, images: common.Images, work: Path, *, repeats: int, size_mb: int) -> dict[str, Any]:
     """Measure; return the results."""
     rows: list[dict[str, Any]] = []
@@ -56,15 +66,12 @@ def run(site: common.Site, images: common.Images, work: Path, *, repeats: int, s
                 raw.close()
             row: dict[str, Any] = {"plain_extract_s": extract_s, "raw_pair_s": raw_s}
             for turn in ("first", "second"):
-                posted_at = time.time()
-                submission_id = common.submit(site, http, setup, images.participant)
-                submission = common.wait_final([submission_id])[submission_id]
-                time.sleep(0.2)  # let gunicorn flush its access log
-                row[turn] = {"total_s": submission.finished_at.timestamp() - posted_at,
+                submission, total_s, downloads = submit_and_wait(site, http, setup, images.participant)
+                row[turn] = {"total_s": total_s,
                              "fetch_input_s": float(submission.timings.get("fetch_input", 0.0)),
-                             "input_downloads": input_downloads(site, submission_id),
+                             "input_downloads": downloads,
                              "worker_log": [line.split("] ", 1)[-1] for line in process.log().splitlines()
-                                            if f"submission {submission_id}:" in line and "data" in line]}
+                                            if f"submission {submission.pk}:" in line and "data" in line]}
             rows.append(row)
             common.log(f"cache {index + 1}/{repeats}: first fetch {row['first']['fetch_input_s']:.2f} s "
                        f"({row['first']['input_downloads']} download), second {row['second']['fetch_input_s']:.3f} s "

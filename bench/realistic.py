@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,7 @@ from typing import Any
 import docker
 
 from . import common
-from .cache import input_downloads, make_archive
+from .cache import make_archive, submit_and_wait
 from .registry import Bench
 
 BASE_IMAGE = "evalbox/python-base:bookworm"
@@ -50,17 +49,12 @@ def build_participant(client: docker.DockerClient, tag: str, work: Path) -> None
 
 
 def _submission_row(site: common.Site, http: Any, setup: common.Setup, reference: str) -> dict[str, Any]:
-    posted_at = time.time()
-    submission_id = common.submit(site, http, setup, reference)
-    submission = common.wait_final([submission_id], timeout=900)[submission_id]
+    submission, total_s, downloads = submit_and_wait(site, http, setup, reference, timeout=900)
     if submission.status != "FINISHED":
-        raise RuntimeError(f"submission {submission_id}: {submission.status} {submission.failure_message}")
-    time.sleep(0.2)  # let gunicorn flush its access log
+        raise RuntimeError(f"submission {submission.pk}: {submission.status} {submission.failure_message}")
     timings = submission.timings
-    return {"total_s": submission.finished_at.timestamp() - posted_at,
-            "image_s": float(timings.get("image_inspect", 0.0)),
-            "fetch_input_s": float(timings.get("fetch_input", 0.0)),
-            "input_downloads": input_downloads(site, submission_id)}
+    return {"total_s": total_s, "image_s": float(timings.get("image_inspect", 0.0)),
+            "fetch_input_s": float(timings.get("fetch_input", 0.0)), "input_downloads": downloads}
 
 
 def run(site: common.Site, images: common.Images, work: Path, *, repeats: int) -> dict[str, Any]:

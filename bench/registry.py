@@ -50,13 +50,6 @@ def _remove(client: docker.DockerClient, reference: str) -> None:
         client.images.remove(client.images.get(reference).id, force=True)
 
 
-def _forget_pulls(registry_host: str) -> None:
-    """Remove every image pulled from the registry, tagged or by digest only: the next pull starts empty."""
-    from tests.helpers.registry import remove_pulled_images
-
-    remove_pulled_images(registry_host)
-
-
 class Bench:
     """The registry, the participant's docker CLI and evalbox's resolution, for one run."""
 
@@ -106,8 +99,10 @@ class Bench:
         return time.monotonic() - started
 
     def forget_pulls(self) -> None:
-        """Remove every image pulled from the registry: the next pull starts empty."""
-        _forget_pulls(self.registry.host)
+        """Remove every image pulled from the registry, tagged or by digest only: the next pull starts empty."""
+        from tests.helpers.registry import remove_pulled_images
+
+        remove_pulled_images(self.registry.host)
 
     def close(self) -> None:
         self.client.close()
@@ -125,13 +120,12 @@ def run(site: common.Site, images: Any, work: Path, *, repeats: int) -> dict[str
         bench.cli.push("evalbox-bench/big:v1", reference)
         _remove(bench.client, "evalbox-bench/big:v1")
         evalbox_s, docker_s = [], []
-        host = bench.registry.host
         for _ in range(repeats):
-            _forget_pulls(host)
+            bench.forget_pulls()
             evalbox_s.append(bench.evalbox_pull(reference)[0])
-            _forget_pulls(host)
+            bench.forget_pulls()
             docker_s.append(bench.docker_pull(reference))
-        _forget_pulls(host)
+        bench.forget_pulls()
         bench.evalbox_pull(reference)
         gets = len(bench.registry.blob_gets(bench.repository()))
         again_s, again_bytes = bench.evalbox_pull(reference, policy="if-not-present")
@@ -142,7 +136,7 @@ def run(site: common.Site, images: Any, work: Path, *, repeats: int) -> dict[str
         _remove(bench.client, "evalbox-bench/big:v2")
         changed_s, changed_bytes = bench.evalbox_pull(reference)
         changed_gets = len(bench.registry.blob_gets(bench.repository())) - gets - again_gets
-        _forget_pulls(host)
+        bench.forget_pulls()
     finally:
         bench.close()
     evalbox, plain = common.summary(evalbox_s), common.summary(docker_s)
