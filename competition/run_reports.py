@@ -10,6 +10,9 @@ from compute_worker.protocol import ResultReport, StatusReport
 
 from .models import Submission
 
+#: The fields :func:`record_running` may change.
+RUNNING_FIELDS = ("progress", "progress_message", "metadata", "resources", "worker")
+
 
 def record_running(submission: Submission, report: StatusReport, *, entered: bool) -> None:
     """A RUNNING/SCORING report: the program's progress, metadata and resources so far.

@@ -31,7 +31,7 @@ from .auth import token_matches
 from .live_logs import record_log
 from .models import Submission
 from .registry.pinning import pin_from_run
-from .run_reports import record_result, record_running
+from .run_reports import RUNNING_FIELDS, record_result, record_running
 
 
 class TransitionRefused(Exception):
@@ -103,13 +103,13 @@ def mark_queued(submission: Submission) -> None:
 def apply_status(submission: Submission, report: StatusReport) -> None:
     """A worker entered RUNNING or SCORING, or (same status again) sent a heartbeat."""
     entered = submission.status_enum is not report.status  # else a heartbeat (reports are never final)
-    if entered:
-        _move(submission, REPORTED_ACTIONS[report.status])
+    moved = ("status", _ENTERED_FIELD[_move(submission, REPORTED_ACTIONS[report.status])]) if entered else ()
     record_running(submission, report, entered=entered)
     submission.last_heartbeat = timezone.now()
     submission.elapsed_s = report.elapsed_s
     submission.status_message = report.message
-    submission.save()
+    # Only what a report changes: a full save would rewrite the logs (up to megabytes) at every heartbeat.
+    submission.save(update_fields=[*moved, *RUNNING_FIELDS, "last_heartbeat", "elapsed_s", "status_message"])
 
 
 def apply_logs(submission: Submission, report: LogReport) -> None:

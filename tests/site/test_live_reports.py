@@ -86,6 +86,28 @@ def test_a_flood_of_chunks_costs_bounded_rows_bytes_and_queries(phase, participa
     assert api.post(url, too_long).status_code == 400
 
 
+def test_a_heartbeat_writes_what_it_reports_and_not_the_stored_logs(phase, participant, make_submission, worker_api):
+    submission, token = make_submission(phase, participant, status="QUEUED")
+    api, url = worker_api(token), worker_url(submission.pk, "status")
+    assert api.post(url, {"status": "RUNNING", "message": "Started"}).status_code == 200
+    assert api.post(worker_url(submission.pk, "logs"), chunk(0, "a line\n" * 5_000).to_json()).status_code == 200
+    beat = {"status": "RUNNING", "message": "Running (4 s)", "elapsed_s": 4.2, "progress": 0.5,
+            "progress_message": "epoch 2", "metadata": {"loss": 0.1}, "worker": "w1",
+            "resources": {"t": [1.0], "memory": [1000]}}
+    with CaptureQueriesContext(connection) as captured:
+        assert api.post(url, beat).status_code == 200
+    update = next(query["sql"] for query in captured if query["sql"].startswith("UPDATE"))
+    assert "participant_log" not in update and "scoring_log" not in update
+    submission.refresh_from_db()
+    assert (submission.status, submission.status_message, submission.elapsed_s) == ("RUNNING", "Running (4 s)", 4.2)
+    assert (submission.progress, submission.progress_message, submission.worker) == (0.5, "epoch 2", "w1")
+    assert submission.metadata == {"loss": 0.1} and submission.resources == {"t": [1.0], "memory": [1000]}
+    assert submission.started_at and submission.last_heartbeat and submission.participant_log == "a line\n" * 5_000
+    assert api.post(url, {"status": "SCORING", "message": "Scoring"}).status_code == 200
+    submission.refresh_from_db()
+    assert (submission.status, submission.progress, submission.scoring_at is not None) == ("SCORING", None, True)
+
+
 def test_metadata_never_reaches_the_scores_or_the_leaderboard(phase, participant, make_submission, worker_api,
                                                               api_for):
     submission, token = make_submission(phase, participant, status="RUNNING")
