@@ -137,8 +137,12 @@ class DataCache:
             _rmtree(workdir)
 
     @contextlib.contextmanager
-    def lease(self, sha256: str, url: str, fetch: Fetcher) -> Iterator[CacheEntry]:
-        """Yield the extracted data of ``sha256`` (fetching it if needed), in use until the block ends."""
+    def lease(self, sha256: str, url: str, fetch: Fetcher, *,
+              before_fetch: Callable[[], None] | None = None) -> Iterator[CacheEntry]:
+        """Yield the extracted data of ``sha256`` (fetching it if needed), in use until the block ends.
+
+        ``before_fetch()`` is called before a download, outside the data errors: what it raises propagates.
+        """
         lock_path = self.root / "locks" / f"{sha256}.lock"
         fd = lock(lock_path, fcntl.LOCK_EX)
         try:
@@ -146,6 +150,8 @@ class DataCache:
             if not self._valid(sha256):
                 if self._entry_dir(sha256).exists():
                     logger.warning("cache entry %s is corrupted; fetching it again", sha256)
+                if before_fetch is not None:
+                    before_fetch()
                 self._build(sha256, url, fetch)
                 fetched = True
             # Convert to a shared lock while holding the cache lock, so eviction cannot slip in

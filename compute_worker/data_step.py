@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from . import archives, outputs, protocol
@@ -20,14 +21,17 @@ logger = logging.getLogger(__name__)
 
 
 def lease_data(stack: contextlib.ExitStack, cache: DataCache, url: str, sha256: str, *, fetch: Fetcher,
-               work: Path, name: str, submission_id: int) -> Path:
-    """The extracted data at ``url``, leased until ``stack`` closes (an empty directory when there is none)."""
+               work: Path, name: str, submission_id: int, before_fetch: Callable[[], None] | None = None) -> Path:
+    """The extracted data at ``url``, leased until ``stack`` closes (an empty directory when there is none).
+
+    ``before_fetch()`` runs before a download (:meth:`DataCache.lease`).
+    """
     if not url:
         empty = work / f"empty-{name}"
         empty.mkdir(mode=0o755)
         return empty
     try:
-        entry = stack.enter_context(cache.lease(sha256, url, fetch))
+        entry = stack.enter_context(cache.lease(sha256, url, fetch, before_fetch=before_fetch))
     except DataError as exc:
         raise Failure(FailureReason.DATA_ERROR, f"The {name} data could not be prepared: {exc}") from exc
     logger.info("submission %s: %s data %s (%s)", submission_id, name, sha256[:12],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import urllib.parse
+from collections.abc import Callable
 
 import docker
 import docker.errors
@@ -130,11 +131,15 @@ class Engine:
         except gpu.GpuUnavailable as exc:
             raise Failure(FailureReason.GPU_UNAVAILABLE, str(exc)) from exc
 
-    def run(self, kwargs: dict, *, watch: runner.Watch, cap: runner.OutputCap,
-            gpu_ids: tuple[str, ...] = ()) -> runner.RunOutcome:
-        """Run one sandboxed container under the phase's time and log limits, its output watched by ``cap``."""
+    def run(self, kwargs: dict, *, watch: runner.Watch, cap: runner.OutputCap, gpu_ids: tuple[str, ...] = (),
+            before_start: Callable[[], None] | None = None) -> runner.RunOutcome:
+        """Run one sandboxed container under the phase's time and log limits, its output watched by ``cap``.
+
+        ``before_start()`` runs once the container is created, before it starts (:func:`runner.run_container`).
+        """
         limits = self.limits
         return runner.run_container(
             self.client(), kwargs, time_limit_s=limits.time_limit_s, log_max_bytes=limits.log_max_kb * 1024,
             watch=watch, output_dir=cap.directory, output_max_bytes=cap.max_bytes,
-            output_max_entries=cap.max_entries, gpu_ids=gpu_ids, dispose=self._ended.append)
+            output_max_entries=cap.max_entries, gpu_ids=gpu_ids, dispose=self._ended.append,
+            before_start=before_start)

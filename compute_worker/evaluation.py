@@ -36,6 +36,9 @@ class Listener(Protocol):
     def status(self, status: Status, message: str) -> None:
         """The evaluation entered ``status`` (SCORING)."""
 
+    def before_start(self) -> None:
+        """A container is created and about to start: what was told so far must have been taken."""
+
     def watcher(self, status: Status, message: str, stream: str) -> runner.Watch:
         """The watch callback of the run of ``stream`` (``participant`` or ``scoring``)."""
 
@@ -140,7 +143,7 @@ class Evaluation:
         stage = _STAGES[role]
         with self.record.timed(stage.timing):
             return self.engine.run(kwargs, watch=self.listener.watcher(stage.status, stage.message, role), cap=cap,
-                                   gpu_ids=gpu_ids)
+                                   gpu_ids=gpu_ids, before_start=self.listener.before_start)
 
     def _judge(self, role: str, outcome: runner.RunOutcome) -> None:
         """Hand over the run's log; stop if the site cancelled it, fail as :func:`classify_run` says."""

@@ -99,6 +99,7 @@ class Job:
                 token = self._pull_token() if request.pull_token_url else None
                 self.evaluation.predict(request.image, input_dir, work, predictions, token=token)
             else:
+                self.reporter.settle()
                 with self.record.timed("fetch_input"):
                     data_step.fetch_predictions(self.reporter.fetch, request, work, predictions)
             self.reporter.status(Status.SCORING, "Scoring")
@@ -112,7 +113,7 @@ class Job:
     def _lease(self, stack: contextlib.ExitStack, cache: DataCache, url: str, sha256: str, work: Path,
                name: str) -> Path:
         return data_step.lease_data(stack, cache, url, sha256, fetch=self.reporter.fetch, work=work, name=name,
-                                    submission_id=self.request.submission_id)
+                                    submission_id=self.request.submission_id, before_fetch=self.reporter.settle)
 
     def _pull_token(self) -> protocol.PullToken:
         """The site's pull token for the participant's image; a refusal fails the job as access denied."""

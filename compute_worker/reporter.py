@@ -1,6 +1,12 @@
 """The job's side of the site: status changes, heartbeats, logs, the result and downloads.
 
-Every report is timed under the step ``reports`` of the job's :class:`JobRecord`.
+Status changes and the participant's whole log are sent in the background, one after another in
+the order they were made, while the job goes on (resolving the next image, creating the next
+container): :meth:`Reporter.settle` waits until the site took them, and the job settles before
+anything that needs the site to know: a container's start (a cancelled submission starts
+nothing), a download (the site serves the data only in the right state), a pull token, a
+progress heartbeat and the result. The time the job waits on the site is timed under the step
+``reports`` of its :class:`JobRecord`.
 """
 
 from __future__ import annotations
@@ -8,6 +14,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+from collections.abc import Callable
+from concurrent import futures
 from pathlib import Path
 
 from . import protocol
@@ -38,17 +46,41 @@ class Reporter:
         self.heartbeat_site = SiteClient.for_worker(config, request.api_url, request.token,
                                                     timeout_s=HEARTBEAT_TIMEOUT_S)
         self.started = time.monotonic()
+        self._sender = futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="reports")
+        self._sent: list[futures.Future[None]] = []
 
     def close(self) -> None:
-        """Close the heartbeat session (``site`` belongs to the caller)."""
+        """Send what is still queued, close the heartbeat session (``site`` belongs to the caller)."""
+        self._sender.shutdown(wait=True)
         self.heartbeat_site.close()
 
-    def status(self, status: Status, message: str) -> None:
-        """POST a status change (raises :class:`SubmissionGone` on 409)."""
+    def _send(self, post: Callable[[], None]) -> None:
+        """Queue ``post`` behind the reports queued before it."""
+        self._sent.append(self._sender.submit(post))
+
+    def settle(self) -> None:
+        """Wait until the site answered every queued report; raise what the first refused one raised.
+
+        :class:`SubmissionGone` when the site answered 409, :class:`SiteError` when a status change
+        could not be delivered within the retry budget.
+        """
+        sent, self._sent = self._sent, []
+        if not sent:
+            return
         with self.record.timed("reports"):
-            self.site.status(StatusReport(status=status, message=message,
-                                          elapsed_s=round(time.monotonic() - self.started, 3),
-                                          attempt=self.request.attempt, worker=self.config.worker_id))
+            futures.wait(sent)
+        for answer in sent:
+            answer.result()
+
+    def before_start(self) -> None:
+        """A container is about to start: the site must have taken the reports so far."""
+        self.settle()
+
+    def status(self, status: Status, message: str) -> None:
+        """Queue a status change (a 409 raises :class:`SubmissionGone` from the next :meth:`settle`)."""
+        report = StatusReport(status=status, message=message, elapsed_s=round(time.monotonic() - self.started, 3),
+                              attempt=self.request.attempt, worker=self.config.worker_id)
+        self._send(lambda: self.site.status(report))
 
     def watcher(self, status: Status, message: str, stream: str) -> Watch:
         """The watch callback of a run (:class:`live_reports.Watcher`): heartbeats and live log chunks.
@@ -63,34 +95,48 @@ class Reporter:
 
     def progress(self, status: Status, message: str) -> None:
         """A heartbeat carrying ``message`` as it is (a long step's progress); a 409 raises :class:`SubmissionGone`."""
+        self.settle()
         self.heartbeat_site.heartbeat(StatusReport(status=status, message=message,
                                                    elapsed_s=round(time.monotonic() - self.started, 3),
                                                    attempt=self.request.attempt))
 
     def pull_token(self) -> protocol.PullToken:
         """The site's pull token for the submission's image in the platform registry."""
+        self.settle()
         with self.record.timed("reports"):
             return protocol.PullToken.from_json(self.site.get_json(self.request.pull_token_url))
 
     def logs(self, stream: str, outcome: RunOutcome) -> None:
-        """POST the participant's whole log (the site shows it while scoring runs); a refusal costs a warning.
+        """Queue the participant's whole log (the site shows it while scoring runs); a refusal costs a warning.
 
         The scorer's whole log is not posted: the result report, which the job sends next whatever
         the scoring's end, carries it (one request less on the way to FINISHED).
         """
         if stream == "scoring":
             return
+        report = protocol.LogReport(stream=stream, text=outcome.log[: protocol.MAX_REPORT_LOG_CHARS])
+
+        def post() -> None:
+            try:
+                self.site.logs(report)
+            except SubmissionGone:
+                raise
+            except SiteError as exc:
+                logger.warning("logs not reported: %s", exc)
+        self._send(post)
+
+    def result(self, report: ResultReport) -> None:
+        """POST the result with the timings so far, after the queued reports; a refusal or a down site is logged.
+
+        Raises :class:`SubmissionGone` when the site refused a report queued before the result.
+        """
+        submission = self.request.submission_id
         try:
-            with self.record.timed("reports"):
-                self.site.logs(protocol.LogReport(stream=stream, text=outcome.log[: protocol.MAX_REPORT_LOG_CHARS]))
+            self.settle()
         except SubmissionGone:
             raise
         except SiteError as exc:
-            logger.warning("logs not reported: %s", exc)
-
-    def result(self, report: ResultReport) -> None:
-        """POST the result with the timings so far; a refusal or an unreachable site is logged."""
-        submission = self.request.submission_id
+            logger.error("submission %s: a report before the result was not delivered: %s", submission, exc)
         try:
             with self.record.timed("reports"):
                 self.site.result(dataclasses.replace(report, timings=dict(self.record.timings)))
@@ -101,5 +147,5 @@ class Reporter:
             logger.error("submission %s: the result could not be reported: %s", submission, exc)
 
     def fetch(self, url: str, destination: Path) -> str:
-        """Download ``url`` with the submission's token; return its sha256."""
+        """Download ``url`` with the submission's token; return its sha256 (:meth:`settle` first: see the module)."""
         return self.site.download(url, destination, max_bytes=self.max_download_bytes)

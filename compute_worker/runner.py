@@ -245,6 +245,7 @@ def run_container(
     output_max_entries: int | None = None,
     gpu_ids: tuple[str, ...] = (),
     dispose: Callable[[Any], None] | None = None,
+    before_start: Callable[[], None] | None = None,
 ) -> RunOutcome:
     """Run a container created from ``create_kwargs`` and return how it ended.
 
@@ -257,6 +258,8 @@ def run_container(
     The container is removed before this returns; when ``dispose`` is given, a container that
     was stopped is handed to it instead (which must remove it: the job does so after its result
     is reported, off the critical path), and only a run cut short by an error is removed here.
+    ``before_start()`` is called between the container's creation and its start; what it raises
+    propagates, the container removed.
     """
     outcome = RunOutcome()
     cap = (OutputCap(output_dir, output_max_bytes, output_max_entries)
@@ -267,6 +270,8 @@ def run_container(
     try:
         try:
             container = client.containers.create(**create_kwargs)
+            if before_start is not None:
+                before_start()
             container.start()
         except docker.errors.APIError as exc:
             outcome.error = f"The container could not be started: {exc.explanation or exc}"

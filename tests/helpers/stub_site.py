@@ -3,7 +3,8 @@
 It records every request (method, path, headers, JSON body) and answers like the site:
 ``POST <prefix>status|logs|result`` -> 200 (or scripted answers such as 500 then 200, or 409),
 ``GET <prefix><name>`` -> the bytes registered with :meth:`StubSite.add_file`. A request without
-the expected ``Authorization: Bearer <token>`` gets 401.
+the expected ``Authorization: Bearer <token>`` gets 401. :meth:`StubSite.delay` makes the next
+answers to a path slow.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ class Recorded:
     body: Any = None
     status: int = 200
     at: float = field(default_factory=time.monotonic)  #: when it arrived (``time.monotonic``)
+    answered: float | None = None  #: when the stub began to answer it (``time.monotonic``)
 
 
 @dataclass
@@ -38,6 +40,7 @@ class StubSite:
     requests: list[Recorded] = field(default_factory=list)
     files: dict[str, bytes] = field(default_factory=dict)
     scripted: dict[str, deque[int]] = field(default_factory=lambda: defaultdict(deque))
+    delays: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
     server: ThreadingHTTPServer | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -64,6 +67,10 @@ class StubSite:
     def script(self, path: str, *statuses: int) -> None:
         """Answer the next requests to ``path`` (e.g. ``"result"``) with these status codes."""
         self.scripted[path].extend(statuses)
+
+    def delay(self, path: str, *seconds: float) -> None:
+        """Wait this long before answering each of the next requests to ``path``."""
+        self.delays[path].extend(seconds)
 
     def posts(self, path: str) -> list[Any]:
         """JSON bodies of the successful (200) POSTs to ``path``."""
@@ -115,6 +122,10 @@ def _handler(site: StubSite) -> type[BaseHTTPRequestHandler]:
                         record.status = queue.popleft()
             with site.lock:
                 site.requests.append(record)
+                delays = site.delays.get(name)
+                delay = delays.popleft() if delays else 0.0
+            time.sleep(delay)
+            record.answered = time.monotonic()
             return record, name
 
         def do_POST(self) -> None:  # noqa: N802 - http.server API

@@ -43,6 +43,28 @@ def test_fetch_extract_and_reuse(tmp_path):
         assert not entry.fetched and (entry.path / "c.txt").read_bytes() == b"world"
 
 
+def test_before_fetch_runs_before_a_download_only_and_what_it_raises_is_not_a_data_error(tmp_path):
+    data = tar_gz({"a.txt": b"a"})
+    cache = DataCache(tmp_path / "cache", 100)
+    log = tmp_path / "fetches.log"
+
+    class Stopped(Exception):
+        pass
+
+    def stop() -> None:
+        raise Stopped
+
+    with pytest.raises(Stopped), cache.lease(sha256(data), "u", file_fetcher(data, log), before_fetch=stop):
+        pass
+    assert not log.exists()  # nothing downloaded
+    calls = []
+    with cache.lease(sha256(data), "u", file_fetcher(data, log), before_fetch=lambda: calls.append("f")) as entry:
+        assert entry.fetched and calls == ["f"]
+    with cache.lease(sha256(data), "u", file_fetcher(data, log), before_fetch=stop) as entry:
+        assert not entry.fetched  # a cache hit: no download, nothing to wait for
+    assert len(log.read_text().split()) == 1
+
+
 def test_sha_mismatch_refetched_once_then_data_error(tmp_path):
     data = tar_gz({"a.txt": b"a"})
     cache = DataCache(tmp_path / "cache", 100)

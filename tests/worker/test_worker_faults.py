@@ -27,6 +27,7 @@ pytestmark = pytest.mark.docker
 STEPS = [
     ("compute_worker.job", "DataCache", 1, MemoryError()),
     ("compute_worker.reporter.Reporter", "status", 1, RuntimeError("the RUNNING report broke")),
+    ("compute_worker.site_client.SiteClient", "status", 1, RuntimeError("sending RUNNING broke")),  # in the background
     ("compute_worker.data_step", "lease_data", 1, RecursionError("maximum recursion depth exceeded")),
     ("compute_worker.engine.Engine", "resolve", 1, KeyError("Id")),
     ("compute_worker.engine.Engine", "reap_previous", 1, AttributeError("no attribute 'labels'")),
@@ -36,7 +37,10 @@ STEPS = [
     ("compute_worker.followers.Followers", "finish", 1, MemoryError()),
     ("compute_worker.evaluation", "classify_run", 1, TypeError("a bug in the classification")),
     ("compute_worker.outputs", "collect_output", 1, RecursionError("deep output")),
+    ("compute_worker.site_client.SiteClient", "logs", 1, MemoryError()),  # the whole log, sent in the background
     ("compute_worker.reporter.Reporter", "status", 2, RuntimeError("the SCORING report broke")),
+    ("compute_worker.site_client.SiteClient", "status", 2, RuntimeError("sending SCORING broke")),
+    ("compute_worker.reporter.Reporter", "settle", 2, RecursionError("settling broke")),
     ("compute_worker.data_step", "lease_data", 2, MemoryError()),
     ("compute_worker.engine.Engine", "resolve", 2, KeyError("scorer")),
     ("compute_worker.runner", "_wait_for_end", 2, RuntimeError("scorer wait broke")),

@@ -70,6 +70,47 @@ def test_containers_are_removed_after_the_result_is_reported(worker_config, stub
     assert min(destroyed) > reported_at, (destroyed, reported_at)
 
 
+def _container_events(client: docker.DockerClient, since: int, label: str) -> dict[tuple[str, str], float]:
+    """(role, create|start) -> when the engine did it, in ``time.monotonic`` terms."""
+    wall_minus_monotonic = time.time() - time.monotonic()
+    events = client.events(since=since, until=int(time.time()) + 1, decode=True,
+                           filters={"type": "container", "event": ["create", "start"], "label": label})
+    return {(event["Actor"]["Attributes"]["evalbox.role"], event["status"]):
+            event["timeNano"] / 1e9 - wall_minus_monotonic for event in events}
+
+
+def test_reports_travel_while_the_job_goes_on_and_a_container_starts_only_once_the_site_took_them(
+        worker_config, stub_site, scorer, docker_client):
+    # The RUNNING report and the participant's whole log are answered slowly: the job creates the
+    # next container meanwhile, starts it only after the answer, and the site sees the usual order.
+    image = docker_images.busybox_script_image("predict", "echo 42 > /mnt/out/predictions.txt; echo done\n")
+    stub_site.delay("status", 0.8)
+    stub_site.delay("logs", 0.8)
+    since = int(time.time()) - 1
+    assert handle_message(make_request(stub_site, image, scorer), config=worker_config)["status"] == "FINISHED"
+    running, scoring = stub_site.all("status")[:2]
+    assert (running.body["status"], scoring.body["status"]) == ("RUNNING", "SCORING")
+    log_post = stub_site.all("logs")[0]
+    result = stub_site.all("result")[0]
+    assert running.answered < log_post.at and log_post.answered < scoring.at and scoring.answered < result.at
+    engine = _container_events(docker_client, since, f"evalbox.worker={worker_config.worker_id}")
+    assert engine[("participant", "create")] < running.answered < engine[("participant", "start")]
+    assert log_post.at < engine[("scoring", "create")] < log_post.answered < engine[("scoring", "start")]
+    assert stub_site.result()["timings"]["reports"] >= 0.8  # the time the job waited on the site
+
+
+def test_a_submission_cancelled_before_its_start_starts_no_container(worker_config, stub_site, scorer,
+                                                                    docker_client):
+    image = docker_images.busybox_script_image("predict", "echo 42 > /mnt/out/predictions.txt\n")
+    stub_site.script("status", 409)  # the RUNNING report: cancelled while queued
+    label = f"evalbox.worker={worker_config.worker_id}"
+    since = int(time.time()) - 1
+    assert handle_message(make_request(stub_site, image, scorer), config=worker_config)["status"] == "STOPPED"
+    assert stub_site.posts("result") == [] and stub_site.all("logs") == []
+    assert [event for (_, event) in _container_events(docker_client, since, label)] in ([], ["create"])
+    assert docker_client.containers.list(all=True, filters={"label": label}) == []
+
+
 def test_python_participant(worker_config, stub_site, scorer):
     python = docker_images.python_image()
     script = "import sys; open('/mnt/out/predictions.txt','w').write('42\\n'); print(sys.version_info[0])"
