@@ -1,8 +1,9 @@
 """Worker footprint: resident memory of the compute worker's process tree, idle and during a run.
 
-RSS is the sum of ``VmRSS`` over the Celery main process and its children (``/proc``). Side by
-side, the same figures for a plain Python process that runs the same containers with the Docker
-SDK (the baseline of :class:`bench.common.RawPair`).
+RSS is the sum of ``VmRSS`` over the worker's processes (``/proc``): the default one process at
+concurrency 1, judged against the target, and the prefork pool's main process and child
+(``EVALBOX_POOL=prefork``) beside it. Side by side, the same figures for a plain Python process
+that runs the same containers with the Docker SDK (the baseline of :class:`bench.common.RawPair`).
 """
 
 from __future__ import annotations
@@ -92,18 +93,12 @@ def mb(values: list[int]) -> dict[str, Any]:
     return common.summary([value / (1 << 20) for value in values], 1)
 
 
-def run(site: common.Site, images: common.Images, work: Path, *, repeats: int) -> dict[str, Any]:
-    """Measure; return the results."""
-    from tests.helpers.docker_images import busybox_script_image
-
-    sleeper = busybox_script_image("bench-sleep", SLEEP_SCRIPT)
-    setup = common.make_competition(site, images.scorer, name="footprint")
-    http = common.session(setup.tokens[0])
-    runs = max(3, repeats // 3)
-    result: dict[str, Any] = {"runs": runs}
-    with common.worker(site, work / "workers") as process:
+def _worker(site: common.Site, setup: Any, http: Any, images: common.Images, sleeper: str, data_dir: Path,
+            runs: int, env: dict[str, str]) -> tuple[int, list[int], list[int]]:
+    """(processes, idle RSS samples, peak RSS of each run) of a worker started with ``env``."""
+    with common.worker(site, data_dir, env=env) as process:
         pid = process.process.pid
-        common.wait_final([common.submit(site, http, setup, images.participant)])  # warm: the child's imports
+        common.wait_final([common.submit(site, http, setup, images.participant)])  # warm: the job's imports
         idle = []
         for _ in range(10):
             idle.append(rss_bytes(pid))
@@ -113,9 +108,24 @@ def run(site: common.Site, images: common.Images, work: Path, *, repeats: int) -
             with Sampler(pid) as sampler:
                 common.wait_final([common.submit(site, http, setup, sleeper)])
             peaks.append(sampler.peak)
-        result["worker_processes"] = len(tree(pid))
-        result["worker_idle_mib"], result["worker_run_peak_mib"] = mb(idle), mb(peaks)
-        worker_idle_mib = statistics.median(idle) / (1 << 20)  # unrounded: never rounded into a pass
+        return len(tree(pid)), idle, peaks
+
+
+def run(site: common.Site, images: common.Images, work: Path, *, repeats: int) -> dict[str, Any]:
+    """Measure; return the results."""
+    from tests.helpers.docker_images import busybox_script_image
+
+    sleeper = busybox_script_image("bench-sleep", SLEEP_SCRIPT)
+    setup = common.make_competition(site, images.scorer, name="footprint")
+    http = common.session(setup.tokens[0])
+    runs = max(3, repeats // 3)
+    result: dict[str, Any] = {"runs": runs}
+    for key, env in (("worker", {}), ("prefork", {"EVALBOX_POOL": "prefork"})):
+        processes, idle, peaks = _worker(site, setup, http, images, sleeper, work / f"workers-{key}", runs, env)
+        result[f"{key}_processes"] = processes
+        result[f"{key}_idle_mib"], result[f"{key}_run_peak_mib"] = mb(idle), mb(peaks)
+        if key == "worker":
+            worker_idle_mib = statistics.median(idle) / (1 << 20)  # unrounded: never rounded into a pass
     command = [sys.executable, "-c", "import sys; from bench.footprint import plain_runner; "
                "plain_runner(*sys.argv[1:3], int(sys.argv[3]), sys.argv[4])",
                sleeper, images.scorer, str(runs), str(work / "plain")]
@@ -143,10 +153,13 @@ def run(site: common.Site, images: common.Images, work: Path, *, repeats: int) -
 def report(result: dict[str, Any]) -> str:
     """The result as text."""
     return "\n".join([
-        f"Worker footprint (RSS of the process tree, {result['worker_processes']} processes; peak over "
-        f"{result['runs']} runs)",
-        f"  evalbox worker: idle {common.fmt(result['worker_idle_mib'], ' MiB', 1)}, "
-        f"during a run {common.fmt(result['worker_run_peak_mib'], ' MiB', 1)}",
+        f"Worker footprint (RSS of the process tree; peak over {result['runs']} runs)",
+        f"  evalbox worker, default ({result['worker_processes']} process(es)): idle "
+        f"{common.fmt(result['worker_idle_mib'], ' MiB', 1)}, during a run "
+        f"{common.fmt(result['worker_run_peak_mib'], ' MiB', 1)}",
+        f"  evalbox worker, EVALBOX_POOL=prefork ({result['prefork_processes']} processes): idle "
+        f"{common.fmt(result['prefork_idle_mib'], ' MiB', 1)}, during a run "
+        f"{common.fmt(result['prefork_run_peak_mib'], ' MiB', 1)}",
         f"  plain Docker SDK script: idle {common.fmt(result['plain_idle_mib'], ' MiB', 1)}, "
         f"during a run {common.fmt(result['plain_run_peak_mib'], ' MiB', 1)}",
         f"  idle target <= {TARGET_IDLE_MIB:.0f} MiB: {'MISSED' if result['missed'] else 'met'}",

@@ -16,6 +16,7 @@ import sys
 from typing import Any
 
 from celery import Celery, Task
+from celery import concurrency as celery_pools
 from celery.signals import worker_init
 
 from . import protocol
@@ -47,6 +48,7 @@ def configure(app: Celery, config: WorkerConfig) -> None:
         worker_prefetch_multiplier=1,
         worker_detect_quorum_queues=True,
         worker_concurrency=config.concurrency,
+        worker_pool=config.celery_pool,
         task_serializer="json",
         result_serializer="json",
         accept_content=["json"],
@@ -96,6 +98,19 @@ def run_submission(self: Task, *args: Any, **kwargs: Any) -> dict[str, Any]:
     if args:
         kwargs = {"_positional_arguments": list(args), **kwargs}
     return handle_message(kwargs, config=config, delivery_count=delivery_count(self.request))
+
+
+@worker_init.connect
+def match_pool_to_concurrency(sender: Any, **_: Any) -> None:
+    """The pool for the concurrency the worker really runs (``celery worker -c N`` too), before the pool starts.
+
+    Celery's command line puts the configured pool (:attr:`WorkerConfig.celery_pool`) in place of
+    its default ``--pool prefork``, so it cannot tell that default from an explicit choice of the
+    configured pool: a ``--pool`` other than the configured one is kept, and ``EVALBOX_POOL``
+    is the way to choose.
+    """
+    if sender.pool_cls in (config.celery_pool, celery_pools.get_implementation(config.celery_pool)):
+        sender.pool_cls = config.pool_for(int(sender.concurrency))
 
 
 @worker_init.connect

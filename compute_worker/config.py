@@ -16,6 +16,8 @@ from .protocol import transport
 
 PULL_POLICIES = ("always", "if-not-present", "never")
 RUNTIMES = ("runc", "runsc")
+#: Celery pools the worker runs on; ``auto`` is :attr:`WorkerConfig.celery_pool`'s choice.
+POOLS = ("auto", "prefork", "threads")
 
 
 class ConfigError(ValueError):
@@ -93,6 +95,7 @@ class WorkerConfig:
     site_url: str = ""
     queues: tuple[str, ...] = (transport.DEFAULT_QUEUE,)
     concurrency: int = 1
+    pool: str = "auto"
     gpus: tuple[str, ...] = ()
     data_cache_dir: str = "var/worker/cache"
     data_cache_mb: int = 10240
@@ -125,7 +128,8 @@ class WorkerConfig:
         """Build the configuration from environment variables.
 
         ``CELERY_BROKER_URL`` (default ``filesystem://``), ``EVALBOX_BROKER_DIR`` (``var/broker``), ``EVALBOX_SITE_URL``
-        (informational), ``EVALBOX_QUEUES`` (comma list), ``EVALBOX_CONCURRENCY``, ``EVALBOX_GPUS`` (comma list of ids),
+        (informational), ``EVALBOX_QUEUES`` (comma list), ``EVALBOX_CONCURRENCY``,
+        ``EVALBOX_POOL`` (auto|prefork|threads), ``EVALBOX_GPUS`` (comma list of ids),
         ``EVALBOX_DATA_CACHE_DIR``, ``EVALBOX_DATA_CACHE_MB``, ``EVALBOX_WORK_DIR``,
         ``EVALBOX_PULL_POLICY`` (always|if-not-present|never), ``EVALBOX_ALLOWED_REGISTRIES``
         (comma list, empty = any), ``EVALBOX_SANDBOX_UID`` (uid:gid), ``EVALBOX_RUNTIME``
@@ -157,6 +161,7 @@ class WorkerConfig:
             site_url=env.get("EVALBOX_SITE_URL", "").strip(),
             queues=queues,
             concurrency=_int(env, "EVALBOX_CONCURRENCY", max(1, len(gpus)), 1, 256),
+            pool=_choice(env, "EVALBOX_POOL", "auto", POOLS),
             gpus=gpus,
             data_cache_dir=env.get("EVALBOX_DATA_CACHE_DIR", "").strip() or f"{data_dir}/cache",
             data_cache_mb=_int(env, "EVALBOX_DATA_CACHE_MB", 10240, 1, 2**31),
@@ -182,10 +187,28 @@ class WorkerConfig:
             trusted_registries=tuple(r.lower() for r in _list(env, "EVALBOX_TRUSTED_REGISTRIES")),
         )
 
+    def pool_for(self, concurrency: int) -> str:
+        """The Celery pool the worker runs ``concurrency`` jobs at a time on.
+
+        ``auto`` runs one job at a time in a thread of the worker's one process (about half the
+        memory of a prefork pool's two processes: ``bench footprint``) and several jobs in prefork
+        processes, so that a job killing its process (the kernel's OOM killer, a crash) takes no
+        other job's run with it and the main process lives on (``docs/reliability.md``).
+        """
+        if self.pool != "auto":
+            return self.pool
+        return "threads" if concurrency == 1 else "prefork"
+
+    @property
+    def celery_pool(self) -> str:
+        """The pool for :attr:`concurrency` (:meth:`pool_for`)."""
+        return self.pool_for(self.concurrency)
+
     def describe(self) -> dict[str, Any]:
         """The configuration for display, with any password in the broker URL masked."""
         data = {name: getattr(self, name) for name in self.__dataclass_fields__}
         data["broker_url"] = mask_url(self.broker_url)
+        data["celery_pool"] = self.celery_pool
         return data
 
 

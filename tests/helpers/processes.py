@@ -104,13 +104,16 @@ def pool_children(pid: int) -> list[int]:
 
 
 def sigkill_pool(worker_pid: int) -> None:
-    """SIGKILL the pool processes of a worker (the one running the task dies; the main process lives)."""
-    for child in pool_children(worker_pid):
+    """SIGKILL the prefork pool processes of a worker (the one running the task dies; the main process lives)."""
+    children = pool_children(worker_pid)
+    assert children, "the worker has no pool processes (one job at a time runs in a thread of its one process)"
+    for child in children:
         os.kill(child, signal.SIGKILL)
 
 
 def sigkill_worker(worker: ComputeWorkerProcess) -> None:
-    """SIGKILL a compute worker: its pool processes and its main process (nothing runs a cleanup)."""
-    sigkill_pool(worker.process.pid)
+    """SIGKILL a compute worker: its pool processes if any and its main process (nothing runs a cleanup)."""
+    for child in pool_children(worker.process.pid):
+        os.kill(child, signal.SIGKILL)
     worker.process.send_signal(signal.SIGKILL)
     worker.process.wait(10)

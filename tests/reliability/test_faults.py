@@ -62,7 +62,9 @@ def test_worker_sigkilled_mid_run_is_redelivered_and_finished_once(site, setting
 
 def test_message_killing_every_worker_ends_worker_lost_and_others_flow(alice, quick_phase, quick_images,
                                                                         workers):
-    with workers(2) as processes:
+    # The prefork pool (several jobs per worker, or EVALBOX_POOL=prefork): the pool process dies,
+    # the main process lives. The one-process default is in test_worker_celery.py.
+    with workers(2, env={"EVALBOX_POOL": "prefork"}) as processes:
         by_id = {w.worker_id: w for w in processes}
         poison = alice.submit_accepted(quick_phase, quick_images["sleeper"])
         killed: list[str] = []

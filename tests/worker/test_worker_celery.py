@@ -1,13 +1,11 @@
-"""The Celery side against the real RabbitMQ: quorum queues, late acks, the delivery limit.
+"""The Celery side against the real RabbitMQ: quorum queues, late acks, the delivery limit, the pools.
 
-A real ``celery -A compute_worker worker`` process consumes a unique quorum queue; the test
-sends tasks like the site does and kills the worker's pool process to show the delivery limit.
+Real ``celery -A compute_worker worker`` processes consume unique quorum queues; the tests send
+tasks like the site does and kill the process running a task to show the delivery limit.
 """
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -23,7 +21,7 @@ from compute_worker.protocol import transport
 from compute_worker.protocol.transport import broker_transport_options, compute_queue, is_amqp, prepare_broker
 from tests.helpers import docker_images
 from tests.helpers.broker import AMQP_URL, delete_queue, unique_name
-from tests.helpers.processes import compute_workers, pool_children
+from tests.helpers.processes import compute_workers, pool_children, sigkill_pool, sigkill_worker
 from tests.helpers.stub_site import StubSite
 from tests.helpers.timing import wait_for
 from tests.helpers.worker_requests import make_request
@@ -33,14 +31,20 @@ pytestmark = [pytest.mark.rabbitmq, pytest.mark.docker]
 BROKER = AMQP_URL
 
 
-@pytest.fixture(scope="module")
-def rabbit_worker(tmp_path_factory) -> Iterator[dict]:
-    """A real Celery worker process on a unique quorum queue; yields its details."""
-    docker_images.busybox_image()
-    queue = unique_name("evalbox-test")
+def _sender(queue: str) -> Celery:
+    """A Celery app sending to ``queue`` like the site does."""
     sender = Celery("evalbox-test-sender", broker=BROKER)
     sender.conf.update(task_queues=[compute_queue(queue, BROKER)], task_serializer="json",
                        accept_content=["json"], task_default_queue=queue)
+    return sender
+
+
+@pytest.fixture(scope="module")
+def rabbit_worker(tmp_path_factory) -> Iterator[dict]:
+    """A real Celery worker process (the default: concurrency 1) on a unique quorum queue; yields its details."""
+    docker_images.busybox_image()
+    queue = unique_name("evalbox-test")
+    sender = _sender(queue)
     try:
         with compute_workers(queue, tmp_path_factory.mktemp("celery-worker")) as (worker,):
             yield {"queue": queue, "worker_id": worker.worker_id, "process": worker.process,
@@ -68,28 +72,60 @@ def test_quorum_queue_runs_a_submission(rabbit_worker, stub_site: StubSite, scor
     assert "NOT_IMPLEMENTED" not in log and "PRECONDITION_FAILED" not in log
 
 
-def test_message_killing_workers_ends_as_worker_lost(rabbit_worker, stub_site: StubSite, scorer):
+def test_the_default_worker_is_one_process_and_two_jobs_get_prefork_processes(rabbit_worker, tmp_path):
+    assert pool_children(rabbit_worker["process"].pid) == []
+    assert "concurrency: 1 (thread)" in rabbit_worker["log"].read_text()
+    with compute_workers(unique_name("evalbox-test"), tmp_path, concurrency=2) as (worker,):
+        assert len(pool_children(worker.process.pid)) == 2
+        assert "concurrency: 2 (prefork)" in worker.log()
+
+
+def _started(stub_site: StubSite, count: int) -> None:
+    wait_for(lambda: len([b for b in stub_site.posts("status") if b["message"].startswith("Started")]) >= count,
+             30, f"delivery {count} running")
+    time.sleep(0.5)
+
+
+@pytest.mark.parametrize("pool", ["prefork", "threads"])
+def test_message_killing_workers_ends_as_worker_lost(pool, stub_site: StubSite, scorer, tmp_path):
+    # prefork: the pool process running the task dies twice, the main process lives and takes the
+    # message again. threads: the whole worker dies twice and is restarted (as its supervisor would).
     image = docker_images.busybox_script_image("sleeper", "echo sleeping; sleep 60\n")
-    send(rabbit_worker, make_request(stub_site, image, scorer, limits={"time_limit_s": 120}))
-    pid = rabbit_worker["process"].pid
-    for delivery in (1, 2):
-        wait_for(lambda d=delivery: len([b for b in stub_site.posts("status") if b["message"].startswith("Started")])
-                 >= d, 30, f"delivery {delivery} running")
-        time.sleep(0.5)
-        for child in pool_children(pid):
-            os.kill(child, signal.SIGKILL)  # the worker process running the task dies
-    result = wait_for(lambda: stub_site.posts("result"), 60, "the worker_lost result")[0]
-    assert result["failure_reason"] == "worker_lost"
-    assert result["failure_message"] == ("the submission was delivered 3 times and every worker running it died")
-    # The message was acknowledged: the queue is empty and nothing more arrives.
-    time.sleep(1)
-    assert len(stub_site.posts("result")) == 1
-    with Connection(BROKER) as connection:
-        _, messages, _ = connection.channel().queue_declare(rabbit_worker["queue"], passive=True)
-    assert messages == 0
+    queue, worker_id = unique_name("evalbox-test"), unique_name("test-worker")
+    options = {"worker_id": worker_id, "env": {"EVALBOX_POOL": pool}}
+    try:
+        if pool == "prefork":
+            with compute_workers(queue, tmp_path, **options) as (worker,):
+                _sender(queue).send_task(protocol.TASK_NAME, queue=queue, kwargs=make_request(
+                    stub_site, image, scorer, limits={"time_limit_s": 120}))
+                for delivery in (1, 2):
+                    _started(stub_site, delivery)
+                    sigkill_pool(worker.process.pid)
+                result = wait_for(lambda: stub_site.posts("result"), 60, "the worker_lost result")[0]
+                assert worker.process.poll() is None
+        else:
+            for delivery in (1, 2):
+                with compute_workers(queue, tmp_path, **options) as (worker,):
+                    if delivery == 1:
+                        _sender(queue).send_task(protocol.TASK_NAME, queue=queue, kwargs=make_request(
+                            stub_site, image, scorer, limits={"time_limit_s": 120}))
+                    _started(stub_site, delivery)
+                    sigkill_worker(worker)
+            with compute_workers(queue, tmp_path, **options):
+                result = wait_for(lambda: stub_site.posts("result"), 60, "the worker_lost result")[0]
+        assert result["failure_reason"] == "worker_lost"
+        assert result["failure_message"] == ("the submission was delivered 3 times and every worker running it died")
+        # The message was acknowledged: the queue is empty and nothing more arrives.
+        time.sleep(1)
+        assert len(stub_site.posts("result")) == 1
+        with Connection(BROKER) as connection:
+            _, messages, _ = connection.channel().queue_declare(queue, passive=True)
+        assert messages == 0
+    finally:
+        delete_queue(queue)
     # The containers of the killed attempts were removed.
     client = docker.from_env()
-    assert client.containers.list(all=True, filters={"label": f"evalbox.worker={rabbit_worker['worker_id']}"}) == []
+    assert client.containers.list(all=True, filters={"label": f"evalbox.worker={worker_id}"}) == []
 
 
 def test_filesystem_broker_defaults(tmp_path):

@@ -39,7 +39,20 @@ def test_image_settings(tmp_path):
     assert config.registry_auth_file == str(auth) and config.insecure_registries == ("registry.lan:5000",)
 
 
+def test_the_pool_is_one_process_for_one_job_and_prefork_processes_for_more():
+    assert WorkerConfig.from_env({}).celery_pool == "threads"
+    assert WorkerConfig.from_env({"EVALBOX_CONCURRENCY": "2"}).celery_pool == "prefork"
+    assert WorkerConfig.from_env({"EVALBOX_GPUS": "0,1"}).celery_pool == "prefork"  # a job per GPU
+    assert WorkerConfig.from_env({"EVALBOX_POOL": "Prefork"}).celery_pool == "prefork"
+    threads = WorkerConfig.from_env({"EVALBOX_POOL": "threads", "EVALBOX_CONCURRENCY": "4"})
+    assert threads.celery_pool == "threads" and threads.pool_for(1) == "threads"
+    auto = WorkerConfig.from_env({})
+    assert (auto.pool_for(1), auto.pool_for(3)) == ("threads", "prefork")
+    assert auto.describe()["celery_pool"] == "threads"
+
+
 @pytest.mark.parametrize(("env", "message"), [
+    ({"EVALBOX_POOL": "gevent"}, "EVALBOX_POOL='gevent' is not one of: auto, prefork, threads"),
     ({"EVALBOX_CONCURRENCY": "many"}, "EVALBOX_CONCURRENCY='many' is not an integer"),
     ({"EVALBOX_PULL_POLICY": "sometimes"}, "not one of: always, if-not-present, never"),
     ({"EVALBOX_SANDBOX_UID": "0:0"}, "must not be root"),
