@@ -109,8 +109,10 @@ def match_pool_to_concurrency(sender: Any, **_: Any) -> None:
     configured pool: a ``--pool`` other than the configured one is kept, and ``EVALBOX_POOL``
     is the way to choose.
     """
+    # ``-c auto`` (Celery counts the CPUs after this signal) means several slots.
+    slots = int(sender.concurrency) if str(sender.concurrency).isdigit() else 0
     if sender.pool_cls in (config.celery_pool, celery_pools.get_implementation(config.celery_pool)):
-        sender.pool_cls = config.pool_for(int(sender.concurrency))
+        sender.pool_cls = config.pool_for(slots)
 
 
 @worker_init.connect

@@ -147,5 +147,5 @@ class Reporter:
             logger.error("submission %s: the result could not be reported: %s", submission, exc)
 
     def fetch(self, url: str, destination: Path) -> str:
-        """Download ``url`` with the submission's token; return its sha256 (:meth:`settle` first: see the module)."""
+        """Download ``url`` with the submission's token; return its sha256 (the job settles before: see the module)."""
         return self.site.download(url, destination, max_bytes=self.max_download_bytes)
