@@ -16,7 +16,7 @@ from .protocol import transport
 
 PULL_POLICIES = ("always", "if-not-present", "never")
 RUNTIMES = ("runc", "runsc")
-#: Celery pools the worker runs on; ``auto`` is :attr:`WorkerConfig.celery_pool`'s choice.
+#: Celery pools the worker runs on (``EVALBOX_POOL``); ``auto`` chooses by concurrency (:meth:`WorkerConfig.pool_for`).
 POOLS = ("auto", "prefork", "threads")
 
 
@@ -125,22 +125,9 @@ class WorkerConfig:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> WorkerConfig:
-        """Build the configuration from environment variables.
+        """Build the configuration from ``CELERY_BROKER_URL`` and the ``EVALBOX_*`` environment variables.
 
-        ``CELERY_BROKER_URL`` (default ``filesystem://``), ``EVALBOX_BROKER_DIR`` (``var/broker``), ``EVALBOX_SITE_URL``
-        (informational), ``EVALBOX_QUEUES`` (comma list), ``EVALBOX_CONCURRENCY``,
-        ``EVALBOX_POOL`` (auto|prefork|threads), ``EVALBOX_GPUS`` (comma list of ids),
-        ``EVALBOX_DATA_CACHE_DIR``, ``EVALBOX_DATA_CACHE_MB``, ``EVALBOX_WORK_DIR``,
-        ``EVALBOX_PULL_POLICY`` (always|if-not-present|never), ``EVALBOX_ALLOWED_REGISTRIES``
-        (comma list, empty = any), ``EVALBOX_SANDBOX_UID`` (uid:gid), ``EVALBOX_RUNTIME``
-        (runc|runsc), ``EVALBOX_MAX_IMAGE_MB``, ``EVALBOX_WORKER_ID`` (hostname),
-        ``EVALBOX_HEARTBEAT_S``, ``EVALBOX_LOG_FLUSH_S`` (live log chunks),
-        ``EVALBOX_REPORT_RETRY_S`` (total backoff budget), ``EVALBOX_REPORT_RETRIES``, ``EVALBOX_ARCHIVE_MAX_MB``,
-        ``EVALBOX_ARCHIVE_MAX_FILES``, ``EVALBOX_SLOT_DIR`` (GPU slot lock files), ``EVALBOX_PULL_TIMEOUT_S``,
-        ``EVALBOX_IMAGE_CACHE_DIR``, ``EVALBOX_IMAGE_CACHE_MB`` (budget of pulled images),
-        ``EVALBOX_REGISTRY_AUTH_FILE`` (docker-config JSON with credentials of other registries),
-        ``EVALBOX_INSECURE_REGISTRIES`` (registries spoken to over plain HTTP), ``EVALBOX_TRUSTED_REGISTRIES``
-        (registries pulled from even at an internal address: :mod:`.registry_guard`), comma lists.
+        ``docs/workers.md`` ("Configuration") lists each variable with its default and meaning.
         """
         env = os.environ if env is None else env
         gpus = _list(env, "EVALBOX_GPUS")

@@ -269,10 +269,7 @@ def run_container(
     started = time.monotonic()
     try:
         try:
-            container = client.containers.create(**create_kwargs)
-            if before_start is not None:
-                before_start()
-            container.start()
+            container = _create_and_start(client, create_kwargs, before_start)
         except docker.errors.APIError as exc:
             outcome.error = f"The container could not be started: {exc.explanation or exc}"
             return outcome
@@ -296,6 +293,23 @@ def run_container(
             followers.record(outcome)
         if not outcome.duration_s:
             outcome.duration_s = time.monotonic() - started
+
+
+def _create_and_start(client: docker.DockerClient, create_kwargs: dict[str, Any],
+                      before_start: Callable[[], None] | None) -> Any:
+    """A container created from ``create_kwargs`` and started, ``before_start()`` in between.
+
+    What the start or ``before_start`` raises propagates, the container removed.
+    """
+    container = client.containers.create(**create_kwargs)
+    try:
+        if before_start is not None:
+            before_start()
+        container.start()
+    except BaseException:
+        remove_container(container)
+        raise
+    return container
 
 
 def remove_container(container: Any) -> None:
