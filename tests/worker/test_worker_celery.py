@@ -6,6 +6,7 @@ tasks like the site does and kill the process running a task to show the deliver
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -78,6 +79,25 @@ def test_the_default_worker_is_one_process_and_two_jobs_get_prefork_processes(ra
     with compute_workers(unique_name("evalbox-test"), tmp_path, concurrency=2) as (worker,):
         assert len(pool_children(worker.process.pid)) == 2
         assert "concurrency: 2 (prefork)" in worker.log()
+
+
+@pytest.mark.parametrize("pool", ["threads", "prefork"])
+def test_a_warm_shutdown_lets_the_running_job_finish_and_report(pool, stub_site: StubSite, scorer, tmp_path):
+    image = docker_images.busybox_script_image("short-sleeper", "sleep 3; echo 42 > /mnt/out/predictions.txt\n")
+    queue = unique_name("evalbox-test")
+    try:
+        with compute_workers(queue, tmp_path, env={"EVALBOX_POOL": pool}) as (worker,):
+            _sender(queue).send_task(protocol.TASK_NAME, queue=queue, kwargs=make_request(
+                stub_site, image, scorer, reference_files={"answer.txt": b"42\n"}))
+            _started(stub_site, 1)
+            worker.process.send_signal(signal.SIGTERM)  # warm shutdown while the container runs
+            assert worker.process.wait(60) == 0
+        assert stub_site.result()["status"] == "FINISHED"
+        with Connection(BROKER) as connection:
+            _, messages, _ = connection.channel().queue_declare(queue, passive=True)
+        assert messages == 0  # acknowledged after the result
+    finally:
+        delete_queue(queue)
 
 
 def _started(stub_site: StubSite, count: int) -> None:
