@@ -76,9 +76,13 @@ def test_quorum_queue_runs_a_submission(rabbit_worker, stub_site: StubSite, scor
 def test_the_default_worker_is_one_process_and_two_jobs_get_prefork_processes(rabbit_worker, tmp_path):
     assert pool_children(rabbit_worker["process"].pid) == []
     assert "concurrency: 1 (thread)" in rabbit_worker["log"].read_text()
-    with compute_workers(unique_name("evalbox-test"), tmp_path, concurrency=2) as (worker,):
-        assert len(pool_children(worker.process.pid)) == 2
-        assert "concurrency: 2 (prefork)" in worker.log()
+    queue = unique_name("evalbox-test")
+    try:
+        with compute_workers(queue, tmp_path, concurrency=2) as (worker,):
+            assert len(pool_children(worker.process.pid)) == 2
+            assert "concurrency: 2 (prefork)" in worker.log()
+    finally:
+        delete_queue(queue)
 
 
 @pytest.mark.parametrize("pool", ["threads", "prefork"])
