@@ -22,7 +22,7 @@ from compute_worker.protocol import transport
 from compute_worker.protocol.transport import broker_transport_options, compute_queue, is_amqp, prepare_broker
 from tests.helpers import docker_images
 from tests.helpers.broker import AMQP_URL, delete_queue, unique_name
-from tests.helpers.processes import compute_workers, pool_children, sigkill_pool, sigkill_worker
+from tests.helpers.processes import compute_workers, pool_children, sigkill_pool, sigkill_worker, start_compute_worker
 from tests.helpers.stub_site import StubSite
 from tests.helpers.timing import wait_for
 from tests.helpers.worker_requests import make_request
@@ -117,37 +117,43 @@ def test_message_killing_workers_ends_as_worker_lost(pool, stub_site: StubSite, 
     image = docker_images.busybox_script_image("sleeper", "echo sleeping; sleep 60\n")
     queue, worker_id = unique_name("evalbox-test"), unique_name("test-worker")
     options = {"worker_id": worker_id, "env": {"EVALBOX_POOL": pool}}
+    request = make_request(stub_site, image, scorer, limits={"time_limit_s": 120})
     try:
         if pool == "prefork":
             with compute_workers(queue, tmp_path, **options) as (worker,):
-                _sender(queue).send_task(protocol.TASK_NAME, queue=queue, kwargs=make_request(
-                    stub_site, image, scorer, limits={"time_limit_s": 120}))
+                _sender(queue).send_task(protocol.TASK_NAME, queue=queue, kwargs=request)
                 for delivery in (1, 2):
                     _started(stub_site, delivery)
                     sigkill_pool(worker.process.pid)
-                result = wait_for(lambda: stub_site.posts("result"), 60, "the worker_lost result")[0]
+                _assert_given_up(stub_site, queue, worker_id)
                 assert worker.process.poll() is None
         else:
             for delivery in (1, 2):
-                with compute_workers(queue, tmp_path, **options) as (worker,):
+                worker = start_compute_worker(queue, tmp_path, **options)
+                try:
                     if delivery == 1:
-                        _sender(queue).send_task(protocol.TASK_NAME, queue=queue, kwargs=make_request(
-                            stub_site, image, scorer, limits={"time_limit_s": 120}))
+                        _sender(queue).send_task(protocol.TASK_NAME, queue=queue, kwargs=request)
                     _started(stub_site, delivery)
-                    sigkill_worker(worker)
-            with compute_workers(queue, tmp_path, **options):
-                result = wait_for(lambda: stub_site.posts("result"), 60, "the worker_lost result")[0]
-        assert result["failure_reason"] == "worker_lost"
-        assert result["failure_message"] == ("the submission was delivered 3 times and every worker running it died")
-        # The message was acknowledged: the queue is empty and nothing more arrives.
-        time.sleep(1)
-        assert len(stub_site.posts("result")) == 1
-        with Connection(BROKER) as connection:
-            _, messages, _ = connection.channel().queue_declare(queue, passive=True)
-        assert messages == 0
+                    sigkill_worker(worker)  # its container stays: no clean-up runs
+                finally:
+                    worker.stop(signal.SIGKILL)
+            with compute_workers(queue, tmp_path, **options):  # restarted under the same id
+                _assert_given_up(stub_site, queue, worker_id)
     finally:
         delete_queue(queue)
-    # The containers of the killed attempts were removed.
+
+
+def _assert_given_up(stub_site: StubSite, queue: str, worker_id: str) -> None:
+    """The worker ended the message as worker_lost, acknowledged it and removed the killed attempts' containers."""
+    result = wait_for(lambda: stub_site.posts("result"), 60, "the worker_lost result")[0]
+    assert result["failure_reason"] == "worker_lost"
+    assert result["failure_message"] == ("the submission was delivered 3 times and every worker running it died")
+    time.sleep(1)  # nothing more arrives
+    assert len(stub_site.posts("result")) == 1
+    with Connection(BROKER) as connection:
+        _, messages, _ = connection.channel().queue_declare(queue, passive=True)
+    assert messages == 0
+    # Checked while the worker runs: the test's own clean-up has not removed anything yet.
     client = docker.from_env()
     assert client.containers.list(all=True, filters={"label": f"evalbox.worker={worker_id}"}) == []
 
