@@ -78,7 +78,8 @@ def test_the_default_worker_is_one_process_and_two_jobs_get_prefork_processes(ra
     assert "concurrency: 1 (thread)" in rabbit_worker["log"].read_text()
     queue = unique_name("evalbox-test")
     try:
-        with compute_workers(queue, tmp_path, concurrency=2) as (worker,):
+        # ``-c 2`` on the command line while the configuration says one slot: the pool follows ``-c``.
+        with compute_workers(queue, tmp_path, concurrency=2, env={"EVALBOX_CONCURRENCY": "1"}) as (worker,):
             assert len(pool_children(worker.process.pid)) == 2
             assert "concurrency: 2 (prefork)" in worker.log()
     finally:
