@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from compute_worker.protocol import Status
 
-from .leaderboard import Leaderboard, owner_filter, owner_key, owner_name
+from .leaderboard import Leaderboard, Row, owner_filter, owner_key
 from .models import LeaderboardColumn, Selection, Submission
 from .numbers import format_number
 
@@ -133,7 +133,7 @@ def _time_of(submission: Submission) -> datetime:
     return submission.finished_at or submission.created
 
 
-def _best_so_far(board: Leaderboard, ranking: LeaderboardColumn, leaders: list[Submission]
+def _best_so_far(board: Leaderboard, ranking: LeaderboardColumn, leaders: list[Row]
                  ) -> dict[tuple[str, int], list[tuple[datetime, float]]]:
     """Per leading owner, the finished submissions that improved their best ranking score, in time order."""
     lower_is_better = ranking.sorting == LeaderboardColumn.ASCENDING
@@ -219,7 +219,7 @@ def score_chart(board: Leaderboard) -> Chart | None:
     if ranking is None or not leaders or board.phase.selection_rule != Selection.BEST:
         return None
     steps = _best_so_far(board, ranking, leaders)
-    lines = [(owner_name(s), steps[owner_key(s)]) for s in leaders]
+    lines = [(row.name, steps[owner_key(row)]) for row in leaders]
     return draw_chart(lines, ranking.label, ranking.precision)
 
 

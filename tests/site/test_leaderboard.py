@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from competition.leaderboard import leaderboard_for_phase
@@ -82,3 +84,20 @@ def test_constant_number_of_queries(count, competition, make_phase, make_partici
     assert len(data["rows"]) == min(count, 20)
     errors = [row["scores"]["error"] for row in data["rows"]]
     assert errors == sorted(errors)
+
+
+def test_the_window_sorts_only_the_columns_that_pick_and_the_picked_rows_get_their_names(
+        competition, make_phase, make_participant, finish) -> None:
+    phase = make_phase(competition, columns=COLUMNS)
+    for name in ("ann", "ben"):
+        finish(phase, make_participant(competition, name), 5, error=0.5, accuracy=0.5)
+    with CaptureQueriesContext(connection) as captured:
+        rows = leaderboard_for_phase(phase, organizer=False)["rows"]
+    assert [row["participant"] for row in rows] == ["ann", "ben"]
+    sql = next(query["sql"] for query in captured if "ROW_NUMBER" in query["sql"])
+    window_select = sql[sql.rindex("SELECT", 0, sql.index("ROW_NUMBER")):sql.index("ROW_NUMBER")]
+    window_from = sql[sql.index("ROW_NUMBER"):sql.index('"qualify"')]
+    # Every finished submission goes through the window's sort: no JSON field, no name, no join there.
+    assert "scores" not in window_select and "username" not in window_select
+    assert "JOIN" not in window_from
+    assert "username" in sql[:sql.index("ROW_NUMBER")]  # the names come with the picked rows only
