@@ -126,18 +126,19 @@ def _cached_connection() -> tuple[Connection, bool]:
 def send_run_request(request: RunRequest, queue_name: str) -> None:
     """Publish the task (persistent, confirmed, no retry); raise on any broker error.
 
-    The thread's broker connection is reused; when a send on a reused connection fails (the
-    broker restarted, the connection went stale) it is dropped and the send is tried once more on
-    a fresh connection. Publishing and its confirm wait at most
-    ``CELERY_BROKER_CONNECTION_TIMEOUT`` seconds, as connecting does.
+    The thread's broker connection is reused, and declares the queue on its first send only. The
+    message is mandatory: a queue deleted since (RabbitMQ would confirm a message it routed
+    nowhere) makes the broker return it, which fails the send. When a send on a reused connection
+    fails (the queue is gone, the broker restarted, the connection went stale) the connection is
+    dropped and the send is tried once more on a fresh one, which declares the queue again.
+    Publishing and its confirm wait at most ``CELERY_BROKER_CONNECTION_TIMEOUT`` seconds, as
+    connecting does.
     """
     time_limit = 2 * request.limits.time_limit_s + _BACKSTOP_MARGIN_S
     timeout = settings.CELERY_BROKER_CONNECTION_TIMEOUT
     while True:
         connection, reused = _cached_connection()
         try:
-            # Declare the queue on every send: it may have been deleted since the last one.
-            connection.declared_entities.clear()
             current_app.send_task(
                 protocol.TASK_NAME,
                 kwargs=request.to_kwargs(),
@@ -145,6 +146,7 @@ def send_run_request(request: RunRequest, queue_name: str) -> None:
                 connection=connection,
                 retry=False,
                 delivery_mode=2,
+                mandatory=True,
                 time_limit=time_limit,
                 soft_time_limit=time_limit - 60,
                 timeout=timeout,
@@ -155,7 +157,8 @@ def send_run_request(request: RunRequest, queue_name: str) -> None:
             _drop_cached_connection()
             if not reused:
                 raise
-            logger.info("The cached broker connection failed; sending again on a new one", exc_info=True)
+            logger.info("The send on the cached broker connection failed; sending again on a new one",
+                        exc_info=True)
 
 
 def dispatch(submission_id: int) -> bool:

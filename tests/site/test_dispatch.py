@@ -12,9 +12,10 @@ from celery import Celery
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.utils import timezone
+from kombu import Queue
 
 from competition.auth import token_matches
-from competition.dispatch import broker_connection, build_run_request
+from competition.dispatch import broker_connection, build_run_request, dispatch
 from competition.models import ComputeQueue, Submission
 from competition.sweep import sweep
 from compute_worker import protocol
@@ -140,3 +141,24 @@ def test_broker_down_then_back(rabbitmq, settings, api_for, competition, partici
     assert (submission.status, submission.dispatch_attempts) == ("QUEUED", 3)
     _headers, _properties, request = take_message(rabbitmq)
     assert request.submission_id == submission.pk
+
+
+@pytest.mark.rabbitmq
+def test_a_reused_connection_declares_the_queue_once_and_a_deleted_queue_still_gets_the_message(
+        rabbitmq, competition, participant, phase, make_submission, mocker) -> None:
+    ComputeQueue.assign(rabbitmq, competition)
+    declares = mocker.spy(Queue, "declare")
+    sent = []
+    for _ in range(2):
+        submission, _token = make_submission(phase, participant, status="SUBMITTED")
+        assert dispatch(submission.pk)
+        sent.append(submission.pk)
+    assert declares.call_count == 1  # the second send reused the connection and its declaration
+    assert [take_message(rabbitmq)[2].submission_id for _ in sent] == sent
+    delete_queue(rabbitmq, settings.CELERY_BROKER_URL)
+    late, _token = make_submission(phase, participant, status="SUBMITTED")
+    assert dispatch(late.pk)  # the broker returned the mandatory message: sent again, declared again
+    assert declares.call_count == 2
+    assert take_message(rabbitmq)[2].submission_id == late.pk
+    late.refresh_from_db()
+    assert (late.status, late.dispatch_attempts) == ("QUEUED", 1)
