@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from compute_worker.protocol import Status
 
-from .leaderboard import Leaderboard, Row, owner_filter, owner_key
+from .leaderboard import Leaderboard, Row, owner_filter
 from .models import LeaderboardColumn, Selection, Submission
 from .numbers import format_number
 
@@ -134,18 +134,18 @@ def _time_of(submission: Submission) -> datetime:
 
 
 def _best_so_far(board: Leaderboard, ranking: LeaderboardColumn, leaders: list[Row]
-                 ) -> dict[tuple[str, int], list[tuple[datetime, float]]]:
-    """Per leading owner, the finished submissions that improved their best ranking score, in time order."""
+                 ) -> dict[int, list[tuple[datetime, float]]]:
+    """Per leading owner, the finished submissions that improved its best ranking score, in time order."""
     lower_is_better = ranking.sorting == LeaderboardColumn.ASCENDING
     history = (
         Submission.objects.filter(owner_filter(leaders), phase=board.phase, status=Status.FINISHED.value,
                                   rank_score__isnull=False)
-        .only("participant_id", "team_id", "rank_score", "finished_at", "created")
+        .only("owner", "rank_score", "finished_at", "created")
         .order_by("finished_at", "created", "pk")
     )
-    steps: dict[tuple[str, int], list[tuple[datetime, float]]] = {owner_key(s): [] for s in leaders}
+    steps: dict[int, list[tuple[datetime, float]]] = {row.owner: [] for row in leaders}
     for submission in history:
-        line = steps[owner_key(submission)]
+        line = steps[submission.owner]
         value = float(submission.rank_score)
         if not math.isfinite(value):
             continue
@@ -219,7 +219,7 @@ def score_chart(board: Leaderboard) -> Chart | None:
     if ranking is None or not leaders or board.phase.selection_rule != Selection.BEST:
         return None
     steps = _best_so_far(board, ranking, leaders)
-    lines = [(row.name, steps[owner_key(row)]) for row in leaders]
+    lines = [(row.name, steps[row.owner]) for row in leaders]
     return draw_chart(lines, ranking.label, ranking.precision)
 
 

@@ -6,11 +6,12 @@ submission), the last submitted (ties: the higher id), or the best of those the 
 final (:mod:`competition.final_choice`; an owner who marked none, or whose marked ones are not
 FINISHED, is ranked by its best). Rows are ranked by the ranking score; equal scores rank the
 earlier submission first. The rows come from one query, whatever the number of submissions: a
-window function (``ROW_NUMBER() OVER (PARTITION BY owner ...)``) over the few narrow columns that
-pick each owner's submission, then only the picked rows joined to their names, read as tuples
-(:class:`Row`) rather than model instances (at 1 000 rows, building three models per row cost more
-than the query). ``Submission.rank_score`` holds the ranking column's value, copied when the
-submission finished.
+window function (``ROW_NUMBER() OVER (PARTITION BY owner ...)``) over the columns that pick each
+owner's submission, read in owner order from the index ``submission_leaderboard`` alone, then only
+the picked rows joined to their names, read as tuples (:class:`Row`) rather than model instances
+(at 1 000 rows, building three models per row cost more than the query).
+``Submission.rank_score`` holds the ranking column's value, copied when the submission finished;
+``Submission.owner`` is the owner as one number, kept by PostgreSQL.
 A phase without a ranking column has no rows, and a viewer who may not see the phase's scores
 (:mod:`competition.visibility`) gets none either.
 """
@@ -21,8 +22,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Case, F, OrderBy, Q, Value, When, Window
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models import F, OrderBy, Q, Window
+from django.db.models.functions import RowNumber
 
 from compute_worker.protocol import Status
 
@@ -31,16 +32,13 @@ from .numbers import format_number
 from .serializers import iso_time, rounded
 from .visibility import can_see_scores, private_message, scores_public
 
-#: The owner of a submission: its team, else its participant (two columns, so ids never collide).
-OWNER = [Coalesce(F("team_id"), Value(0)), Case(When(team__isnull=True, then=F("participant_id")), default=Value(0))]
-
 
 @dataclass(frozen=True, slots=True)
 class Row:
     """What a leaderboard row (the JSON, the page, the CSV, the chart) shows of the submission that counts."""
 
     pk: int
-    participant_id: int
+    owner: int
     team_id: int | None
     created: datetime
     scores: dict[str, Any]
@@ -55,7 +53,7 @@ class Row:
 
 
 #: The submission's values a :class:`Row` holds, in its fields' order.
-ROW_VALUES = ("pk", "participant_id", "team_id", "created", "scores", "participant__user__username", "team__name",
+ROW_VALUES = ("pk", "owner", "team_id", "created", "scores", "participant__user__username", "team__name",
               "team__slug")
 
 
@@ -69,16 +67,9 @@ class Leaderboard:
     hidden: bool = False
 
 
-def owner_filter(submissions: list[Row]) -> Q:
-    """The submissions of the owners of ``submissions``."""
-    teams = {s.team_id for s in submissions if s.team_id}
-    alone = {s.participant_id for s in submissions if not s.team_id}
-    return Q(team_id__in=teams) | Q(team__isnull=True, participant_id__in=alone)
-
-
-def owner_key(submission: Row | Submission) -> tuple[str, int]:
-    """A submission's owner as a key: ``("team", id)`` or ``("participant", id)``."""
-    return ("team", submission.team_id) if submission.team_id else ("participant", submission.participant_id)
+def owner_filter(rows: list[Row]) -> Q:
+    """The submissions of the owners of ``rows``."""
+    return Q(owner__in={row.owner for row in rows})
 
 
 def _pick_order(phase: Phase, score: OrderBy) -> list[OrderBy]:
@@ -93,10 +84,10 @@ def _pick_order(phase: Phase, score: OrderBy) -> list[OrderBy]:
 def counted_rows(phase: Phase, ranking: LeaderboardColumn) -> list[Row]:
     """The submission that counts for each owner of ``phase``, best first (one query)."""
     score = F("rank_score").asc() if ranking.sorting == LeaderboardColumn.ASCENDING else F("rank_score").desc()
-    # The window sorts every finished submission: it reads the columns that pick, not the wide ones.
+    # The window reads every ranked submission: the columns that pick, from the index `submission_leaderboard`.
     picked = (
         Submission.objects.filter(phase=phase, status=Status.FINISHED.value, rank_score__isnull=False)
-        .annotate(position=Window(RowNumber(), partition_by=OWNER, order_by=_pick_order(phase, score)))
+        .annotate(position=Window(RowNumber(), partition_by=F("owner"), order_by=_pick_order(phase, score)))
         .filter(position=1)
         .values("pk")
     )
