@@ -1,8 +1,9 @@
 """A small status-polling load client, run as its own process so it does not share the site's GIL.
 
-``python -m tests.helpers.poller URL TOKEN IDS --clients 200 --duration 20`` starts that many
+``python -m tests.helpers.poller --clients 200 --duration 20 -- URL TOKEN IDS`` (:func:`command`) starts that many
 threads, each a browser polling ``GET /api/submissions/<id>/`` (ids taken round-robin) with
-keep-alive, for a bounded duration; it prints one JSON line: requests, errors, latencies.
+keep-alive, for a bounded duration; it prints one JSON line: requests, errors, latencies. The
+``--`` matters: a token may begin with ``-``, which argparse would otherwise read as an option.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import sys
 import threading
 import time
 from urllib.parse import urlsplit
@@ -72,8 +74,14 @@ def poll(base: str, token: str, ids: list[int], clients: int, duration_s: float,
             "p99_ms": round(percentile(latencies, 0.99) * 1000, 1)}
 
 
-def main() -> None:
-    """Command line entry point."""
+def command(url: str, token: str, ids: list[int], *, clients: int, duration: float, interval: float) -> list[str]:
+    """The command line that runs this poller (options first, then ``--``: a token may begin with ``-``)."""
+    return [sys.executable, "-m", "tests.helpers.poller", "--clients", str(clients), "--duration", str(duration),
+            "--interval", str(interval), "--", url, token, ",".join(map(str, ids))]
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line (``argv``, default ``sys.argv[1:]``)."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("url")
     parser.add_argument("token")
@@ -81,7 +89,12 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--duration", type=float, default=20.0)
     parser.add_argument("--interval", type=float, default=0.5, help="pause between two polls of one browser")
-    args = parser.parse_args()
+    return parser.parse_args(argv)
+
+
+def main() -> None:
+    """Command line entry point."""
+    args = parse_args()
     ids = [int(i) for i in args.ids.split(",")]
     print(json.dumps(poll(args.url, args.token, ids, args.clients, args.duration, args.interval)))
 

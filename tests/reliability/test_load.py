@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -21,6 +20,7 @@ from tests.helpers import services
 from tests.helpers.broker import AMQP_URL
 from tests.helpers.live_api import FINAL, ParticipantClient
 from tests.helpers.paths import ROOT
+from tests.helpers.poller import command as poller_command
 from tests.helpers.poller import percentile
 from tests.helpers.private_services import gunicorn_site, site_proxy
 from tests.helpers.processes import finished_by
@@ -108,8 +108,7 @@ def test_status_polling_by_200_clients_while_workers_report(postgresql, site, se
         ids = [polled.submit_accepted(quick_phase, quick_images["quick"]) for _ in range(40)]
         with workers(2):
             poller = subprocess.Popen(
-                [sys.executable, "-m", "tests.helpers.poller", server, token, ",".join(map(str, ids)),
-                 "--clients", "200", "--duration", "25", "--interval", "0.5"],
+                poller_command(server, token, ids, clients=200, duration=25, interval=0.5),
                 cwd=ROOT, stdout=subprocess.PIPE, text=True)
             try:
                 output, _ = poller.communicate(timeout=120)
