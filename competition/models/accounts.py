@@ -64,6 +64,17 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def new_api_key() -> str:
+    """A random API key that does not begin with ``-``, which a command line would take for an option.
+
+    (``evalbox status 1 --token -x...`` fails with "expected one argument"; one key in 64 would.)
+    """
+    while True:
+        key = secrets.token_urlsafe(32)
+        if not key.startswith("-"):
+            return key
+
+
 class ApiToken(models.Model):
     """A user's key for ``Authorization: Token <key>`` (scripts and the ``evalbox`` CLI)."""
 
@@ -77,6 +88,6 @@ class ApiToken(models.Model):
     @classmethod
     def issue(cls, user) -> str:
         """Create or replace ``user``'s token and return the key (only its hash is stored)."""
-        key = secrets.token_urlsafe(32)
+        key = new_api_key()
         cls.objects.update_or_create(user=user, defaults={"key_hash": hash_token(key)})
         return key

@@ -53,3 +53,13 @@ def test_making_a_token_redirects_so_a_reload_makes_no_other(client, player):
     client.get("/accounts/token/")
     client.get("/accounts/token/")
     assert ApiToken.objects.get(user=player).key_hash == made
+
+
+def test_an_issued_key_never_begins_with_a_dash_that_a_command_line_would_take_for_an_option(
+        player, competition, registration, mocker):
+    drawn = mocker.patch("competition.models.accounts.secrets.token_urlsafe",
+                         side_effect=["-" + "d" * 42, "K" + "e" * 42])  # the first draw would be refused
+    key = ApiToken.issue(player)
+    assert key == "K" + "e" * 42 and drawn.call_count == 2
+    assert Client().get(f"/api/competitions/{competition.slug}/submissions/",
+                        HTTP_AUTHORIZATION=f"Token {key}").status_code == 200
