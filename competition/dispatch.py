@@ -1,11 +1,13 @@
 """Sending submissions to the compute workers.
 
-:func:`dispatch_on_commit` is called inside the transaction that created (or reset) a
-submission; once it commits, :func:`dispatch` gives the submission a fresh worker token, sends
-the task :data:`~compute_worker.protocol.TASK_NAME` with the :class:`RunRequest` as kwargs to the
-competition's queue, and marks it QUEUED. When the broker is unreachable the submission stays
-SUBMITTED (``dispatch_attempts`` counts the tries) and the sweep sends it again later: a POST
-never waits on a broken broker for more than ``CELERY_BROKER_CONNECTION_TIMEOUT`` seconds.
+:func:`dispatch_on_commit` is called inside the transaction that reset a submission (a rerun);
+once it commits, :func:`dispatch` gives the submission a fresh worker token, sends the task
+:data:`~compute_worker.protocol.TASK_NAME` with the :class:`RunRequest` as kwargs to the
+competition's queue, and marks it QUEUED. A new submission's first send
+(:func:`dispatch_new_on_commit`) saves its token with the insert and sends once that commits.
+When the broker is unreachable the submission stays SUBMITTED (``dispatch_attempts`` counts the
+tries) and the sweep sends it again later: a POST never waits on a broken broker for more than
+``CELERY_BROKER_CONNECTION_TIMEOUT`` seconds.
 """
 
 from __future__ import annotations
@@ -108,9 +110,9 @@ def _drop_cached_connection() -> None:
 
 def _cached_connection() -> tuple[Connection, bool]:
     """This thread's open connection to ``CELERY_BROKER_URL`` and whether it was reused."""
-    url = settings.CELERY_BROKER_URL
+    target = (settings.CELERY_BROKER_URL, str(settings.EVALBOX_BROKER_DIR))  # the embedded broker's folder too
     connection = getattr(_local, "connection", None)
-    if connection is not None and _local.url == url and connection.connected:
+    if connection is not None and _local.target == target and connection.connected:
         return connection, True
     _drop_cached_connection()
     connection = broker_connection()
@@ -119,7 +121,7 @@ def _cached_connection() -> tuple[Connection, bool]:
     except BaseException:
         connection.release()
         raise
-    _local.connection, _local.url = connection, url
+    _local.connection, _local.target = connection, target
     return connection, False
 
 
@@ -186,18 +188,39 @@ def dispatch(submission_id: int) -> bool:
         submission.dispatch_attempts = F("dispatch_attempts") + 1
         submission.dispatched_at = timezone.now()
         submission.save(update_fields=["token_hash", "dispatch_attempts", "dispatched_at"])
-    request = build_run_request(submission, token)
+    return _send(submission, token)
+
+
+def _send(submission: Submission, token: str) -> bool:
+    """Publish ``submission``'s run request carrying ``token``, then mark it QUEUED; return whether it is."""
+    queue = submission.phase.competition.queue_name
     try:
-        send_run_request(request, submission.phase.competition.queue_name)
+        send_run_request(build_run_request(submission, token), queue)
     except Exception:  # any broker or network error: the sweep retries later
-        logger.warning("Dispatch of submission %s failed; it stays SUBMITTED", submission_id, exc_info=True)
+        logger.warning("Dispatch of submission %s failed; it stays SUBMITTED", submission.pk, exc_info=True)
         return False
-    logger.info("Submission %s sent to queue %s", submission_id, submission.phase.competition.queue_name)
+    logger.info("Submission %s sent to queue %s", submission.pk, queue)
     try:
-        locked(submission_id, None, mark_queued)
+        locked(submission.pk, None, mark_queued)
     except (TransitionRefused, Submission.DoesNotExist):
         return False  # a quick worker already reported RUNNING, or the submission was cancelled
     return True
+
+
+def dispatch_new_on_commit(submission: Submission) -> None:
+    """Ready the first send of ``submission``, which the current transaction is about to insert; send it on commit.
+
+    Call it before the insert: the send's token and attempt are saved with it, so the first send
+    needs no transaction of its own (nobody else can have sent a submission that did not exist).
+    A competition whose queue it may not use goes through :func:`dispatch`, which fails it.
+    """
+    if submission.phase.competition.queue_problem():
+        transaction.on_commit(lambda: dispatch(submission.pk))
+        return
+    token = submission.new_token()
+    submission.dispatch_attempts = 1
+    submission.dispatched_at = timezone.now()
+    transaction.on_commit(lambda: _send(submission, token))
 
 
 def dispatch_on_commit(submission_id: int) -> None:

@@ -19,7 +19,7 @@ from ..actions import cancel_submission, rerun_submission
 from ..archives import ArchiveError, check_archive
 from ..auth import api_user
 from ..changes import conditional, list_etag, not_modified, submission_etag, tagged
-from ..dispatch import dispatch_on_commit
+from ..dispatch import dispatch_new_on_commit
 from ..final_choice import ChoiceRefused, mark_final
 from ..leaderboard import leaderboard_for_phase
 from ..models import Competition, Participant, Phase, Submission
@@ -152,6 +152,7 @@ def _create_submission(request: HttpRequest, competition: Competition, user, org
     phase = Phase.objects.filter(pk=parse_id(data["phase"], "phase"), competition=competition).first()
     if phase is None:
         raise field_error("phase", "No such phase in this competition.")
+    phase.competition = competition  # the same row: the dispatch reads it without loading it again
     participant = _approved_participant(competition, user)
     docker = competition.enable_docker_submission
     if docker and upload is not None:
@@ -179,9 +180,8 @@ def _create_submission(request: HttpRequest, competition: Competition, user, org
         if problem:
             raise ApiError(429, problem)
         submission = Submission(phase=phase, participant=locked_participant, team=locked_participant.team, **fields)
-        submission.new_token()
+        dispatch_new_on_commit(submission)
         submission.save()
-        dispatch_on_commit(submission.pk)
     submission = _submissions().get(pk=submission.pk)
     return JsonResponse(submission_json(submission, organizer=organizer), status=201)
 

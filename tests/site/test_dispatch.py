@@ -11,6 +11,8 @@ import pytest
 from celery import Celery
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from kombu import Queue
 
@@ -100,6 +102,20 @@ def test_embedded_broker_receives_the_task(api_for, participant, phase, django_c
     headers, _properties, request = take_message("compute-worker")
     assert headers["task"] == protocol.TASK_NAME
     assert request.submission_id == response.json()["id"]
+
+
+def test_a_new_submission_s_token_and_attempt_are_saved_with_its_insert_and_only_queued_takes_its_lock(
+        api_for, participant, phase, django_capture_on_commit_callbacks) -> None:
+    with CaptureQueriesContext(connection) as captured, django_capture_on_commit_callbacks(execute=True):
+        response = api_for(participant.user).post(submissions_url("cats"), {"phase": phase.pk, "image": "alpine"})
+    submission = Submission.objects.get(pk=response.json()["id"])
+    assert (submission.status, submission.dispatch_attempts) == ("QUEUED", 1) and submission.dispatched_at
+    _headers, _properties, request = take_message("compute-worker")
+    assert token_matches(request.token, submission.token_hash)  # the token saved with the insert was sent
+    table = Submission._meta.db_table
+    locks = [q["sql"] for q in captured if f'FROM "{table}"' in q["sql"] and "FOR UPDATE" in q["sql"]]
+    writes = [q["sql"] for q in captured if q["sql"].startswith(f'UPDATE "{table}"')]
+    assert len(locks) == 1 and len(writes) == 1  # marking it QUEUED; no transaction of its own for the send
 
 
 @pytest.mark.rabbitmq

@@ -13,8 +13,9 @@ from django.urls import reverse
 
 from competition import monitoring
 from competition.dispatch import dispatch
-from competition.models import Competition, ComputeQueue
+from competition.models import Competition, ComputeQueue, Submission
 from compute_worker.protocol.transport import DEFAULT_QUEUE
+from tests.helpers.site_api import submissions_url
 
 pytestmark = pytest.mark.django_db
 
@@ -87,6 +88,23 @@ def test_dispatch_refuses_a_queue_the_competition_may_not_use(queue, competition
     assert queue in submission.failure_message
     sent = [p for p in (tmp_path / "broker").glob("*") if p.is_file()]
     assert sent == []  # nothing reached the broker
+
+
+@pytest.mark.parametrize("queue", ["gpu-alice", SITE_QUEUE])
+def test_a_submission_posted_to_a_queue_the_competition_may_not_use_fails_and_sends_nothing(
+        queue, competition, phase, participant, api_for, gpu_queue, settings, tmp_path,
+        django_capture_on_commit_callbacks):
+    settings.CELERY_BROKER_URL = "filesystem://"
+    settings.EVALBOX_BROKER_DIR = tmp_path / "broker"
+    Competition.objects.filter(pk=competition.pk).update(queue_name=queue)  # past the form and the model
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_for(participant.user).post(submissions_url(competition.slug),
+                                                  {"phase": phase.pk, "image": "alpine"})
+    assert response.status_code == 201
+    submission = Submission.objects.get(pk=response.json()["id"])
+    assert (submission.status, submission.failure_reason) == ("FAILED", "invalid_request")
+    assert queue in submission.failure_message
+    assert [p for p in (tmp_path / "broker").glob("*") if p.is_file()] == []
 
 
 def _answer() -> monitoring.WorkersAnswer:
