@@ -184,11 +184,17 @@ def dispatch(submission_id: int) -> bool:
             logger.warning("Submission %s not sent: %s", submission_id, problem)
             fail(submission, FailureReason.INVALID_REQUEST, problem)
             return False
-        token = submission.new_token()
-        submission.dispatch_attempts = F("dispatch_attempts") + 1
-        submission.dispatched_at = timezone.now()
+        token = _ready_send(submission, F("dispatch_attempts") + 1)
         submission.save(update_fields=["token_hash", "dispatch_attempts", "dispatched_at"])
     return _send(submission, token)
+
+
+def _ready_send(submission: Submission, attempts: int | F) -> str:
+    """Give ``submission`` (unsaved) a fresh token, its attempt count and the send's time; return the token."""
+    token = submission.new_token()
+    submission.dispatch_attempts = attempts
+    submission.dispatched_at = timezone.now()
+    return token
 
 
 def _send(submission: Submission, token: str) -> bool:
@@ -217,9 +223,7 @@ def dispatch_new_on_commit(submission: Submission) -> None:
     if submission.phase.competition.queue_problem():
         transaction.on_commit(lambda: dispatch(submission.pk))
         return
-    token = submission.new_token()
-    submission.dispatch_attempts = 1
-    submission.dispatched_at = timezone.now()
+    token = _ready_send(submission, 1)
     transaction.on_commit(lambda: _send(submission, token))
 
 
