@@ -132,14 +132,16 @@ class Engine:
             raise Failure(FailureReason.GPU_UNAVAILABLE, str(exc)) from exc
 
     def run(self, kwargs: dict, *, watch: runner.Watch, cap: runner.OutputCap, gpu_ids: tuple[str, ...] = (),
-            before_start: Callable[[], None] | None = None) -> runner.RunOutcome:
+            before_start: Callable[[], None] | None = None,
+            after_start: Callable[[], None] | None = None) -> runner.RunOutcome:
         """Run one sandboxed container under the phase's time and log limits, its output watched by ``cap``.
 
-        ``before_start()`` runs once the container is created, before it starts (:func:`runner.run_container`).
+        ``before_start()`` runs once the container is created, before it starts, ``after_start()`` once it started
+        (:func:`runner.run_container`).
         """
         limits = self.limits
         return runner.run_container(
             self.client(), kwargs, time_limit_s=limits.time_limit_s, log_max_bytes=limits.log_max_kb * 1024,
             watch=watch, output_dir=cap.directory, output_max_bytes=cap.max_bytes,
             output_max_entries=cap.max_entries, gpu_ids=gpu_ids, dispose=self._ended.append,
-            before_start=before_start)
+            before_start=before_start, after_start=after_start)

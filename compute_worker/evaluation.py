@@ -36,8 +36,8 @@ class Listener(Protocol):
     def status(self, status: Status, message: str) -> None:
         """The evaluation entered ``status`` (SCORING)."""
 
-    def before_start(self) -> None:
-        """A container is created and about to start: what was told so far must have been taken."""
+    def settle(self) -> None:
+        """What was told so far must have been taken (before the participant's start; during the scorer's)."""
 
     def watcher(self, status: Status, message: str, stream: str) -> runner.Watch:
         """The watch callback of the run of ``stream`` (``participant`` or ``scoring``)."""
@@ -142,8 +142,12 @@ class Evaluation:
              ) -> runner.RunOutcome:
         stage = _STAGES[role]
         with self.record.timed(stage.timing):
+            # The participant's code never starts for a submission the site ended meanwhile. The organizer's scorer
+            # starts while the site takes the reports before it (a refusal stops it): off the critical path.
+            scoring = role == "scoring"
             return self.engine.run(kwargs, watch=self.listener.watcher(stage.status, stage.message, role), cap=cap,
-                                   gpu_ids=gpu_ids, before_start=self.listener.before_start)
+                                   gpu_ids=gpu_ids, before_start=None if scoring else self.listener.settle,
+                                   after_start=self.listener.settle if scoring else None)
 
     def _judge(self, role: str, outcome: runner.RunOutcome) -> None:
         """Hand over the run's log; stop if the site cancelled it, fail as :func:`classify_run` says."""

@@ -58,7 +58,7 @@ class _LocalListener:
     def progress(self, status: Status, message: str) -> None:
         self.viewer.status(status, message)  # an image pull's progress: a status line of its own
 
-    def before_start(self) -> None:
+    def settle(self) -> None:
         """Nothing to wait for: the viewer was told everything at once."""
 
     def watcher(self, status: Status, message: str, stream: str) -> runner.Watch:

@@ -3,9 +3,11 @@
 Status changes and the participant's whole log are sent in the background, one after another in
 the order they were made, while the job goes on (resolving the next image, creating the next
 container): :meth:`Reporter.settle` waits until the site took them, and the job settles before
-anything that needs the site to know: a container's start (a cancelled submission starts
-nothing), a download (the site serves the data only in the right state), a pull token, a
-progress heartbeat and the result. The time the job waits on the site is timed under the step
+anything that needs the site to know: the participant's start (a cancelled submission runs no
+participant code), a download (the site serves the data only in the right state), a pull token,
+a progress heartbeat and the result; and while the scorer starts (a refusal stops it: the
+organizer's program, started a few milliseconds early for a submission ended meanwhile, is the
+price of taking the wait off the critical path). The time the job waits on the site is timed under the step
 ``reports`` of its :class:`JobRecord`.
 """
 
@@ -71,10 +73,6 @@ class Reporter:
             futures.wait(sent)
         for answer in sent:
             answer.result()
-
-    def before_start(self) -> None:
-        """A container is about to start: the site must have taken the reports so far."""
-        self.settle()
 
     def status(self, status: Status, message: str) -> None:
         """Queue a status change (a 409 raises :class:`SubmissionGone` from the next :meth:`settle`)."""

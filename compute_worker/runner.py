@@ -246,20 +246,18 @@ def run_container(
     gpu_ids: tuple[str, ...] = (),
     dispose: Callable[[Any], None] | None = None,
     before_start: Callable[[], None] | None = None,
+    after_start: Callable[[], None] | None = None,
 ) -> RunOutcome:
     """Run a container created from ``create_kwargs`` and return how it ended.
 
-    ``watch(live)`` is called every tick with what the container showed so far; returning
-    ``False`` cancels the run (the container is killed, :attr:`RunOutcome.cancelled` is set).
-    ``gpu_ids`` are the run's GPUs, sampled with the other resources.
-    ``output_dir`` is watched while the container runs: past ``output_max_bytes`` of regular
-    files, or ``output_max_entries`` entries of any kind (empty files and directories cost
-    the host inodes and the collection time, not bytes), the container is killed.
-    The container is removed before this returns; when ``dispose`` is given, a container that
-    was stopped is handed to it instead (which must remove it: the job does so after its result
-    is reported, off the critical path), and only a run cut short by an error is removed here.
-    ``before_start()`` is called between the container's creation and its start; what it raises
-    propagates, the container removed.
+    ``watch(live)`` is called every tick with what the container showed so far; ``False`` cancels the run
+    (killed, :attr:`RunOutcome.cancelled` set). ``gpu_ids`` are the run's GPUs, sampled with the other
+    resources. ``output_dir`` is watched while the container runs: past ``output_max_bytes`` of regular
+    files, or ``output_max_entries`` entries of any kind (they cost inodes, not bytes), it is killed.
+    The container is removed before this returns, or, once stopped, handed to ``dispose`` if given (which
+    must remove it: the job does so after its result is reported, off the critical path). ``before_start()``
+    is called between the creation and the start, ``after_start()`` once it started (its time counts against
+    the limit); what either raises propagates, the container removed.
     """
     outcome = RunOutcome()
     cap = (OutputCap(output_dir, output_max_bytes, output_max_entries)
@@ -275,6 +273,8 @@ def run_container(
             return outcome
         started = time.monotonic()
         followers = Followers(container, log_max_bytes, gpu_ids)
+        if after_start is not None:
+            after_start()
         _wait_for_end(container, outcome, started=started, time_limit_s=time_limit_s, cap=cap, watch=watch,
                       live=followers.live)
         outcome.duration_s = time.monotonic() - started

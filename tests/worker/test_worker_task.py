@@ -79,10 +79,11 @@ def _container_events(client: docker.DockerClient, since: int, label: str) -> di
             event["timeNano"] / 1e9 - wall_minus_monotonic for event in events}
 
 
-def test_reports_travel_while_the_job_goes_on_and_a_container_starts_only_once_the_site_took_them(
+def test_reports_travel_while_the_job_goes_on_the_participant_starts_once_the_site_took_them_the_scorer_meanwhile(
         worker_config, stub_site, scorer, docker_client):
     # The RUNNING report and the participant's whole log are answered slowly: the job creates the
-    # next container meanwhile, starts it only after the answer, and the site sees the usual order.
+    # participant's container meanwhile and starts it only after the answer; the scorer starts while
+    # the site takes the log, and the site sees the usual order.
     image = docker_images.busybox_script_image("predict", "echo 42 > /mnt/out/predictions.txt; echo done\n")
     stub_site.delay("status", 0.8)
     stub_site.delay("logs", 0.8)
@@ -95,8 +96,26 @@ def test_reports_travel_while_the_job_goes_on_and_a_container_starts_only_once_t
     assert running.answered < log_post.at and log_post.answered < scoring.at and scoring.answered < result.at
     engine = _container_events(docker_client, since, f"evalbox.worker={worker_config.worker_id}")
     assert engine[("participant", "create")] < running.answered < engine[("participant", "start")]
-    assert engine[("scoring", "create")] < log_post.answered < engine[("scoring", "start")]
+    assert log_post.at < engine[("scoring", "start")] < log_post.answered
     assert stub_site.result()["timings"]["reports"] >= 0.8  # the time the job waited on the site
+
+
+def test_a_submission_ended_while_its_scorer_starts_has_the_scorer_stopped_and_reports_nothing_more(
+        worker_config, stub_site, docker_client):
+    # SCORING is refused (409: cancelled during the participant's run): the scorer, started
+    # meanwhile, is killed and removed, and no result is sent.
+    scorer = docker_images.busybox_script_image("slow-scorer", "sleep 60; echo '{}' > /mnt/out/scores.json\n")
+    image = docker_images.busybox_script_image("predict", "echo 42 > /mnt/out/predictions.txt\n")
+    stub_site.script("status", 200, 409)
+    label = f"evalbox.worker={worker_config.worker_id}"
+    since = int(time.time()) - 1
+    assert handle_message(make_request(stub_site, image, scorer), config=worker_config)["status"] == "STOPPED"
+    assert stub_site.posts("result") == []
+    events = docker_client.events(since=since, until=int(time.time()) + 1, decode=True,
+                                  filters={"type": "container", "event": "die", "label": f"{label}"})
+    ends = {event["Actor"]["Attributes"]["evalbox.role"]: event["Actor"]["Attributes"]["exitCode"] for event in events}
+    assert ends == {"participant": "0", "scoring": "137"}  # the scorer killed, not run to its end
+    assert docker_client.containers.list(all=True, filters={"label": label}) == []
 
 
 def test_a_submission_cancelled_before_its_start_starts_no_container(worker_config, stub_site, scorer,
