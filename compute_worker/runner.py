@@ -256,8 +256,8 @@ def run_container(
     files, or ``output_max_entries`` entries of any kind (they cost inodes, not bytes), it is killed.
     The container is removed before this returns, or, once stopped, handed to ``dispose`` if given (which
     must remove it: the job does so after its result is reported, off the critical path). ``before_start()``
-    is called between the creation and the start, ``after_start()`` once it started (its time counts against
-    the limit); what either raises propagates, the container removed.
+    is called between the creation and the start, ``after_start()`` once it started, before the time limit's
+    clock starts; what either raises propagates, the container removed.
     """
     outcome = RunOutcome()
     cap = (OutputCap(output_dir, output_max_bytes, output_max_entries)
@@ -271,10 +271,10 @@ def run_container(
         except docker.errors.APIError as exc:
             outcome.error = f"The container could not be started: {exc.explanation or exc}"
             return outcome
-        started = time.monotonic()
         followers = Followers(container, log_max_bytes, gpu_ids)
         if after_start is not None:
             after_start()
+        started = time.monotonic()
         _wait_for_end(container, outcome, started=started, time_limit_s=time_limit_s, cap=cap, watch=watch,
                       live=followers.live)
         outcome.duration_s = time.monotonic() - started

@@ -100,6 +100,23 @@ def test_reports_travel_while_the_job_goes_on_the_participant_starts_once_the_si
     assert stub_site.result()["timings"]["reports"] >= 0.8  # the time the job waited on the site
 
 
+def test_the_site_s_slow_answer_while_the_scorer_starts_is_not_the_scorer_s_time(worker_config, stub_site, scorer,
+                                                                                   docker_client):
+    # SCORING is answered 3 s after it was sent, past the phase's 1 s limit, while the scorer runs (no
+    # reference data to download first, whose download would wait for the answer): the scorer, done
+    # at once, is not timed out.
+    image = docker_images.busybox_script_image("predict", "echo 42 > /mnt/out/predictions.txt\n")
+    stub_site.delay("status", 0, 3.0)
+    since = int(time.time()) - 1
+    request = make_request(stub_site, image, scorer, limits={"time_limit_s": 1})
+    summary = handle_message(request, config=worker_config)
+    assert summary["status"] == "FINISHED", stub_site.posts("result")
+    assert stub_site.result()["scores"] == {"lines": 1.0, "matches": 0.0}
+    engine = _container_events(docker_client, since, f"evalbox.worker={worker_config.worker_id}")
+    scoring_answered = stub_site.all("status")[1].answered
+    assert scoring_answered - engine[("scoring", "start")] > 1.0  # the limit passed while the site answered
+
+
 def test_a_submission_ended_while_its_scorer_starts_has_the_scorer_stopped_and_reports_nothing_more(
         worker_config, stub_site, docker_client):
     # SCORING is refused (409: cancelled during the participant's run): the scorer, started
