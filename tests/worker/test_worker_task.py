@@ -86,7 +86,7 @@ def test_reports_travel_while_the_job_goes_on_the_participant_starts_once_the_si
     # the site takes the log, and the site sees the usual order.
     image = docker_images.busybox_script_image("predict", "echo 42 > /mnt/out/predictions.txt; echo done\n")
     stub_site.delay("status", 0.8)
-    stub_site.delay("logs", 0.8)
+    stub_site.delay("logs", 2.0)  # room for the scorer's creation and start before the answer
     since = int(time.time()) - 1
     assert handle_message(make_request(stub_site, image, scorer), config=worker_config)["status"] == "FINISHED"
     running, scoring = stub_site.all("status")[:2]
@@ -106,14 +106,14 @@ def test_the_site_s_slow_answer_while_the_scorer_starts_is_not_the_scorer_s_time
     # reference data to download first, whose download would wait for the answer): the scorer, done
     # at once, is not timed out.
     image = docker_images.busybox_script_image("predict", "echo 42 > /mnt/out/predictions.txt\n")
-    stub_site.delay("status", 0, 3.0)
+    stub_site.delay("status", 0, 3.0, 3.0, 3.0)  # RUNNING at once; then SCORING (and any heartbeat before it)
     since = int(time.time()) - 1
     request = make_request(stub_site, image, scorer, limits={"time_limit_s": 1})
     summary = handle_message(request, config=worker_config)
     assert summary["status"] == "FINISHED", stub_site.posts("result")
     assert stub_site.result()["scores"] == {"lines": 1.0, "matches": 0.0}
     engine = _container_events(docker_client, since, f"evalbox.worker={worker_config.worker_id}")
-    scoring_answered = stub_site.all("status")[1].answered
+    scoring_answered = next(r.answered for r in stub_site.all("status") if r.body["status"] == "SCORING")
     assert scoring_answered - engine[("scoring", "start")] > 1.0  # the limit passed while the site answered
 
 
