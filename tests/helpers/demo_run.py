@@ -105,8 +105,10 @@ def still_alive(processes: dict[int, str]) -> list[int]:
 def remove_images(engine: docker.DockerClient, *prefixes: str) -> list[str]:
     """Remove every image with a tag or digest starting with one of ``prefixes``; the references removed."""
     removed = []
-    for image in engine.images.list():
-        for reference in [*image.tags, *image.attrs.get("RepoDigests", [])]:
+    # The engine's listing alone: docker-py's ``images.list()`` inspects each image it lists, and an image that
+    # another test removes in between fails that inspection.
+    for image in engine.api.images():
+        for reference in [*(image.get("RepoTags") or []), *(image.get("RepoDigests") or [])]:
             if reference.startswith(prefixes):
                 with contextlib.suppress(docker.errors.ImageNotFound):
                     engine.images.remove(reference, noprune=False)
