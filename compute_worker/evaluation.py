@@ -57,11 +57,17 @@ class _Stage:
     status: Status
     message: str
     cancelled: str
+    #: Whether the container waits for the site to take the reports before it starts (else it starts
+    #: meanwhile, and a refusal stops it). The participant's code never starts for a submission the
+    #: site ended; the organizer's scorer does not wait, which takes the reports off the critical path.
+    settled_first: bool
 
 
 _STAGES = {
-    "participant": _Stage("participant_run", Status.RUNNING, "Running", "cancelled by the site while running"),
-    "scoring": _Stage("scoring", Status.SCORING, "Scoring", "cancelled by the site during scoring"),
+    "participant": _Stage("participant_run", Status.RUNNING, "Running", "cancelled by the site while running",
+                          settled_first=True),
+    "scoring": _Stage("scoring", Status.SCORING, "Scoring", "cancelled by the site during scoring",
+                      settled_first=False),
 }
 
 
@@ -141,13 +147,10 @@ class Evaluation:
     def _run(self, role: str, kwargs: dict, cap: runner.OutputCap, gpu_ids: tuple[str, ...] = ()
              ) -> runner.RunOutcome:
         stage = _STAGES[role]
+        settle = {"before_start" if stage.settled_first else "after_start": self.listener.settle}
         with self.record.timed(stage.timing):
-            # The participant's code never starts for a submission the site ended meanwhile. The organizer's scorer
-            # starts while the site takes the reports before it (a refusal stops it): off the critical path.
-            scoring = role == "scoring"
             return self.engine.run(kwargs, watch=self.listener.watcher(stage.status, stage.message, role), cap=cap,
-                                   gpu_ids=gpu_ids, before_start=None if scoring else self.listener.settle,
-                                   after_start=self.listener.settle if scoring else None)
+                                   gpu_ids=gpu_ids, **settle)
 
     def _judge(self, role: str, outcome: runner.RunOutcome) -> None:
         """Hand over the run's log; stop if the site cancelled it, fail as :func:`classify_run` says."""

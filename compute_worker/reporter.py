@@ -5,10 +5,9 @@ the order they were made, while the job goes on (resolving the next image, creat
 container): :meth:`Reporter.settle` waits until the site took them, and the job settles before
 anything that needs the site to know: the participant's start (a cancelled submission runs no
 participant code), a download (the site serves the data only in the right state), a pull token,
-a progress heartbeat and the result; and while the scorer starts, before its time limit's clock
-(a refusal stops it: the organizer's program, started early for a submission ended meanwhile, is
-the price of taking the wait off the critical path). The time the job waits on the site is timed
-under the step ``reports`` of its :class:`JobRecord`.
+a progress heartbeat and the result. The scorer does not wait: the job settles once it started,
+before its time limit's clock, and a refusal stops it. The time the job waits on the site is
+timed under the step ``reports`` of its :class:`JobRecord`.
 """
 
 from __future__ import annotations
