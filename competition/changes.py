@@ -2,10 +2,13 @@
 
 A page that polls (a submission's page, the participate tab's table, ``evalbox status``) sends
 the ETag it got; when nothing changed the site answers 304 without loading or serializing the
-submission. Every save of a submission bumps its ``version`` (:meth:`Submission.save`), so a
-submission's ETag is its version, the competition's log rule and whether the viewer organizes
-it (both change what the answer holds); a list's is the count and the sum of the versions of the
-submissions it holds.
+submission. Every save of a submission or of its phase bumps the row's ``version``
+(:class:`~competition.models.versioned.Versioned`; a phase's also when one of its leaderboard
+columns changes, :mod:`competition.signals`), so a submission's ETag is its version, its phase's
+version and whether the phase has ended (the scores of a phase private until its end become
+visible then, and its final choice freezes), the competition's log rule and whether the viewer
+organizes it (both change what the answer holds); a list's is the count and the sums of the
+versions of the submissions it holds and of their phases, and how many of them are of an ended phase.
 
 A submission's ETags are keyed with the site's secret: only someone who was answered 200 (so
 was allowed to see it) can hold one. Its 304 therefore comes before any authentication
@@ -19,15 +22,18 @@ import functools
 import hashlib
 import hmac
 from collections.abc import Callable
+from datetime import datetime
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import parse_etags
 
 from .models import Competition, Phase, Submission
+from .models.competitions import ended
 
 
 def etag(*parts: object) -> str:
@@ -38,18 +44,22 @@ def etag(*parts: object) -> str:
 
 def submission_etag(submission: Submission, organizer: bool, *kind: object) -> str:
     """The ETag of what ``kind`` (the answer) shows of ``submission`` to an organizer or not."""
-    return _submission_etag(submission.pk, submission.version, submission.phase.competition.participants_see_logs,
-                            organizer, *kind)
+    phase = submission.phase
+    return _submission_etag(submission.pk, (submission.version, phase.version, phase.end),
+                            phase.competition.participants_see_logs, organizer, *kind)
 
 
-def _submission_etag(pk: int, version: int, see_logs: bool, organizer: bool, *kind: object) -> str:
-    return etag("submission", pk, version, bool(see_logs), bool(organizer), *kind)
+def _submission_etag(pk: int, versions: tuple[int, int, datetime | None], see_logs: bool, organizer: bool,
+                     *kind: object) -> str:
+    """The ETag of ``kind``; ``versions``: the submission's version, its phase's, and the phase's end."""
+    version, phase_version, end = versions
+    return etag("submission", pk, version, phase_version, ended(end), bool(see_logs), bool(organizer), *kind)
 
 
 @functools.cache
 def _version_sql() -> str:
     """The version query, written out once: on the polling path, the ORM's compiling it cost more than running it."""
-    return (f"SELECT s.version, c.participants_see_logs FROM {Submission._meta.db_table} s "
+    return (f"SELECT s.version, ph.version, ph.end, c.participants_see_logs FROM {Submission._meta.db_table} s "
             f"JOIN {Phase._meta.db_table} ph ON ph.id = s.phase_id "
             f"JOIN {Competition._meta.db_table} c ON c.id = ph.competition_id WHERE s.id = %s")
 
@@ -65,7 +75,7 @@ def not_modified(request: HttpRequest, submission_id: int, *kind: object) -> Htt
     if row is None:
         return None
     for organizer in (False, True):
-        tag = _submission_etag(submission_id, row[0], row[1], organizer, *kind)
+        tag = _submission_etag(submission_id, row[:3], row[3], organizer, *kind)
         if tag in wanted:
             return tagged(HttpResponseNotModified(), tag)
     return None
@@ -79,9 +89,10 @@ def tagged(response: HttpResponse, tag: str) -> HttpResponse:
 
 
 def list_etag(found: QuerySet[Submission], *parts: object) -> str:
-    """The ETag of a list of submissions: how many there are and the sum of their versions."""
-    totals = found.order_by().aggregate(n=Count("pk"), versions=Sum("version"))
-    return etag("list", totals["n"], totals["versions"], *parts)
+    """The ETag of a list of submissions: how many, the sums of their and their phases' versions, how many ended."""
+    totals = found.order_by().aggregate(n=Count("pk"), versions=Sum("version"), phases=Sum("phase__version"),
+                                        ended=Count("pk", filter=Q(phase__end__lte=timezone.now())))
+    return etag("list", totals["n"], totals["versions"], totals["phases"], totals["ended"], *parts)
 
 
 def conditional(request: HttpRequest, tag: str, build: Callable[[], HttpResponse]) -> HttpResponse:

@@ -13,7 +13,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import transaction
-from django.utils import timezone
 
 from compute_worker.protocol import Status
 
@@ -29,7 +28,7 @@ class ChoiceRefused(Exception):
 
 def choice_open(phase: Phase, now: datetime | None = None) -> bool:
     """Whether marks may change in ``phase`` now: its rule is the marked ones and it has not ended."""
-    return phase.selection_rule == Selection.CHOSEN and (phase.end is None or (now or timezone.now()) < phase.end)
+    return phase.selection_rule == Selection.CHOSEN and not phase.has_ended(now)
 
 
 def _refusal(phase: Phase) -> str:

@@ -29,7 +29,7 @@ def scores_public(phase: Phase, now: datetime | None = None) -> bool:
     if phase.leaderboard_visibility == Visibility.PUBLIC or phase.results_published_at is not None:
         return True
     if phase.leaderboard_visibility == Visibility.UNTIL_END:
-        return phase.end is not None and (now or timezone.now()) >= phase.end
+        return phase.has_ended(now)
     return False
 
 

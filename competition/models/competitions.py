@@ -14,6 +14,7 @@ from compute_worker.protocol import ProtocolError, parse_reference
 from compute_worker.protocol.transport import DEFAULT_QUEUE
 
 from ..markdown_text import plain_text, render_markdown
+from .versioned import Versioned
 
 _QUEUE_NAME = RegexValidator(r"^[A-Za-z0-9_.-]{1,100}$", "Use letters, digits, '.', '_' and '-'.")
 
@@ -181,7 +182,12 @@ class Selection(models.TextChoices):
     CHOSEN = "chosen", "The best of those the participant marks as final"
 
 
-class Phase(models.Model):
+def ended(end, now=None) -> bool:
+    """Whether a phase that ends at ``end`` (``None``: never) has ended at ``now`` (default: now)."""
+    return end is not None and (now or timezone.now()) >= end
+
+
+class Phase(Versioned):
     """A phase of a competition: its dates, limits, data, scoring image, quotas and leaderboard rules."""
 
     competition = models.ForeignKey(Competition, on_delete=models.CASCADE, related_name="phases")
@@ -264,7 +270,11 @@ class Phase(models.Model):
     def is_open(self, now=None) -> bool:
         """Whether submissions are accepted at ``now``."""
         now = now or timezone.now()
-        return self.start <= now and (self.end is None or now < self.end)
+        return self.start <= now and not self.has_ended(now)
+
+    def has_ended(self, now=None) -> bool:
+        """Whether the phase has an end and ``now`` (default: now) is past it."""
+        return ended(self.end, now)
 
     @property
     def ranking_column(self) -> LeaderboardColumn | None:

@@ -15,9 +15,10 @@ from ..failures import FAILURE_LABELS
 from .accounts import hash_token
 from .competitions import Phase
 from .participants import Participant
+from .versioned import Versioned
 
 
-class Submission(models.Model):
+class Submission(Versioned):
     """One evaluation request: an image reference (or a predictions archive) for a phase."""
 
     STATUS_CHOICES = [(s.value, s.value.title()) for s in Status]
@@ -83,8 +84,6 @@ class Submission(models.Model):
     scoring_exit_code = models.IntegerField(null=True, blank=True)
     # Per log stream, what the live chunks built (competition/live_logs.py).
     log_cursors = models.JSONField(default=dict, blank=True)
-    # Bumped by every save: pages ask whether anything changed (ETag) with one indexed query.
-    version = models.PositiveBigIntegerField(default=0)
     # The ranking column's value, copied when the submission finishes, so the leaderboard is
     # one indexed query whatever the number of submissions.
     rank_score = models.FloatField(null=True, blank=True)
@@ -104,13 +103,6 @@ class Submission(models.Model):
 
     def __str__(self) -> str:
         return f"Submission {self.pk} ({self.status})"
-
-    def save(self, *args, **kwargs) -> None:
-        """Save and bump :attr:`version`, so that a page polling it sees the change."""
-        self.version += 1
-        if kwargs.get("update_fields") is not None:
-            kwargs["update_fields"] = {*kwargs["update_fields"], "version"}
-        super().save(*args, **kwargs)
 
     @property
     def status_enum(self) -> Status:

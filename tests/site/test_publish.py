@@ -51,3 +51,75 @@ def test_the_page_s_button_publishes_and_shows_the_record(sealed, organizer, par
     assert "The scores of Final are public now." in page and "Published by olga on" in page
     assert 'data-role="publish"' not in page
     assert "Published by" not in pat.get(board).content.decode()  # the record is shown to organizers only
+
+
+def _revalidated(client: Client, url: str, headers: dict[str, str]):
+    """``url`` as a poll sends it: first plainly, then with the ETag it answered (the answer to that)."""
+    first = client.get(url, headers=headers)
+    assert first.status_code == 200 and first["ETag"]
+    unchanged = client.get(url, headers={**headers, "If-None-Match": first["ETag"]})
+    assert unchanged.status_code == 304  # nothing changed yet: the poll is cheap
+    return lambda: client.get(url, headers={**headers, "If-None-Match": first["ETag"]})
+
+
+@pytest.fixture
+def polls(participant, make_submission, api_for):
+    """``polls(phase)``: a FINISHED submission of ``phase`` scored 0.9, and its participant's three polls (the
+    API's submission and list, the submission's page), each revalidated once with the ETag it answered."""
+
+    def make(phase):
+        submission, _ = make_submission(phase, participant, status="FINISHED", scores={"accuracy": 0.9},
+                                        rank_score=0.9)
+        api = api_for(participant.user)
+        page = Client()
+        page.force_login(participant.user)
+        return {
+            "api": _revalidated(api.client, f"/api/submissions/{submission.pk}/", api.headers),
+            "list": _revalidated(api.client, f"/api/competitions/cats/submissions/?phase={phase.pk}", api.headers),
+            "page": _revalidated(page, f"/competitions/cats/submissions/{submission.pk}/live/", {}),
+        }
+
+    return make
+
+
+def _shows_the_score(answers: dict) -> bool:
+    """Whether every poll's answer is a 200 showing the score (the API's scores, the page's ``0.900``)."""
+    api, listed, page = answers["api"], answers["list"], answers["page"]
+    assert {api.status_code, listed.status_code, page.status_code} == {200}, answers
+    return (api.json()["scores"][0]["text"] == "0.900" and listed.json()["submissions"][0]["scores"] != []
+            and "0.900" in page.content.decode())
+
+
+def test_a_poll_of_a_private_phase_s_submission_gets_the_scores_once_they_are_published(
+        sealed, polls, organizer, api_for) -> None:
+    poll = polls(sealed)
+    assert api_for(organizer).post(f"/api/phases/{sealed.pk}/publish/").status_code == 200
+    assert _shows_the_score({name: ask() for name, ask in poll.items()})  # a 304 here kept "private"
+
+
+def test_a_poll_gets_the_scores_when_the_phase_private_until_its_end_ends(competition, make_phase, polls) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    ending = make_phase(competition, "Final", leaderboard_visibility=Visibility.UNTIL_END,
+                        end=timezone.now() + timedelta(hours=1))
+    poll = polls(ending)
+    # Nothing is saved: only the clock passes the end (update() bumps no version).
+    Phase.objects.filter(pk=ending.pk).update(end=timezone.now() - timedelta(seconds=1))
+    assert _shows_the_score({name: ask() for name, ask in poll.items()})
+
+
+def test_a_poll_sees_a_column_renamed_and_one_deleted(competition, make_phase, polls) -> None:
+    phase = make_phase(competition, "Final", columns=(("accuracy", "desc", 3, True), ("recall", "desc", 2, False)))
+    poll = polls(phase)
+    column = phase.columns.get(key="accuracy")
+    column.label = "Top-1 accuracy"
+    column.save()
+    renamed = {name: ask() for name, ask in poll.items()}
+    assert _shows_the_score(renamed) and renamed["api"].json()["scores"][0]["label"] == "Top-1 accuracy"
+    assert "Top-1 accuracy" in renamed["page"].content.decode()
+    poll = polls(phase)
+    phase.columns.filter(key="recall").delete()  # a queryset's delete: no model method runs
+    deleted = {name: ask() for name, ask in poll.items()}
+    assert _shows_the_score(deleted) and [s["key"] for s in deleted["api"].json()["scores"]] == ["accuracy"]
