@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from .failures import PLATFORM_FAILURES
@@ -28,7 +29,8 @@ def _counted(participant: Participant, phase: Phase, now: datetime) -> tuple[int
         failure_reason__in=_NOT_COUNTED
     )
     day_start = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    return counted.filter(created__gte=day_start).count(), counted.count()
+    counts = counted.aggregate(today=Count("pk", filter=Q(created__gte=day_start)), total=Count("pk"))
+    return counts["today"], counts["total"]
 
 
 def remaining(participant: Participant, phase: Phase, now: datetime | None = None) -> dict[str, int | None]:

@@ -39,10 +39,11 @@ MAX_PAGE = 500
 
 def _competition(slug: str, user) -> tuple[Competition, bool]:
     """The competition visible to ``user`` and whether ``user`` organizes it, or a 404."""
-    competition = Competition.objects.filter(slug=slug).first()
+    competition = Competition.objects.filter(slug=slug).annotate(
+        viewer_is_admin=Competition.admin_exists(user, OuterRef("pk"))).first()
     if competition is None:
         raise ApiError(404, "No such competition.")
-    organizer = competition.is_organizer(user)
+    organizer = competition.is_organizer(user, is_admin=competition.viewer_is_admin)
     if not (competition.published or organizer):
         raise ApiError(404, "No such competition.")
     return competition, organizer

@@ -83,6 +83,25 @@ def test_daily_and_total_quotas(api_for, participant, make_phase, competition) -
     assert total.status_code == 429 and "all 3 submissions" in total.json()["error"]
 
 
+def test_a_post_reads_the_competition_with_the_caller_s_role_and_counts_the_quotas_in_one_query_each(
+        api_for, participant, make_phase, competition, make_participant, make_user) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    phase = make_phase(competition, "Quota", max_submissions_per_day=2, max_submissions_total=3)
+    api = api_for(participant.user)
+    with CaptureQueriesContext(connection) as captured:
+        assert api.post(submissions_url("cats"), {"phase": phase.pk, "image": "alpine"}).status_code == 201
+    sql = [query["sql"] for query in captured]
+    admins = [q for q in sql if "competition_competition_admins" in q]
+    assert len(admins) == 1 and '"competition_competition"."slug" =' in admins[0], sql  # one query, the row's
+    assert len([q for q in sql if q.startswith("SELECT COUNT(")]) == 1, sql
+    co = make_user("cora")  # an admin (not the creator) is an organizer: everyone's submissions are listed
+    competition.admins.add(co)
+    listed = api_for(co).get(submissions_url("cats"), phase=phase.pk).json()
+    assert listed["count"] == 1 and listed["submissions"][0]["participant"] == participant.user.username
+
+
 @pytest.mark.parametrize("reason", ["worker_lost", "worker_error", "image_registry_unreachable", "scoring_error"])
 def test_failures_of_the_platform_do_not_count(api_for, participant, make_phase, competition, reason) -> None:
     phase = make_phase(competition, "Quota", max_submissions_per_day=1, max_submissions_total=0)
