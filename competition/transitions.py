@@ -29,7 +29,7 @@ from compute_worker.protocol import (
 
 from .auth import token_matches
 from .live_logs import record_log
-from .models import Submission
+from .models import LeaderboardColumn, Submission
 from .registry.pinning import pin_from_run
 from .run_reports import RUNNING_FIELDS, record_result, record_running
 
@@ -147,7 +147,7 @@ def apply_result(submission: Submission, report: ResultReport) -> None:
         fail(submission, report.failure_reason or FailureReason.WORKER_ERROR, report.failure_message,
              detail=report.failure_detail)
         return
-    ranking = submission.phase.ranking_column
+    ranking = LeaderboardColumn.ranking_of(submission.phase_id)
     if ranking is not None and ranking.key not in report.scores:
         fail(submission, FailureReason.SCORING_ERROR, f"scores.json lacks the ranking column '{ranking.key}'")
         return

@@ -276,11 +276,6 @@ class Phase(Versioned):
         """Whether the phase has an end and ``now`` (default: now) is past it."""
         return ended(self.end, now)
 
-    @property
-    def ranking_column(self) -> LeaderboardColumn | None:
-        """The column that ranks the leaderboard."""
-        return self.columns.filter(ranks=True).first()
-
 
 class LeaderboardColumn(models.Model):
     """A declared score of a phase: only declared keys appear on the leaderboard."""
@@ -308,3 +303,8 @@ class LeaderboardColumn(models.Model):
 
     def __str__(self) -> str:
         return f"{self.phase}: {self.key}"
+
+    @classmethod
+    def ranking_of(cls, phase_id: int) -> LeaderboardColumn | None:
+        """The column that ranks the leaderboard of the phase ``phase_id`` (one query; the phase is not read)."""
+        return cls.objects.filter(phase_id=phase_id, ranks=True).first()

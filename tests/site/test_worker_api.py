@@ -125,6 +125,20 @@ def test_result_without_the_ranking_column_fails_as_scoring_error(submission_wit
     assert submission.rank_score is None
 
 
+def test_a_finished_result_reads_the_ranking_column_and_not_the_phase(submission_with_token, worker_api) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    submission, token = submission_with_token
+    Submission.objects.filter(pk=submission.pk).update(status=S.SCORING.value)
+    with CaptureQueriesContext(connection) as captured:  # the result is on the path to FINISHED: no query to spare
+        answer = worker_api(token).post(worker_url(submission.pk, "result"), result_body(S.FINISHED))
+    assert answer.status_code == 200 and Submission.objects.get(pk=submission.pk).status == "FINISHED"
+    sql = [query["sql"] for query in captured]
+    assert not [q for q in sql if 'FROM "competition_phase"' in q], sql
+    assert len([q for q in sql if 'FROM "competition_leaderboardcolumn"' in q]) == 1, sql
+
+
 @pytest.mark.parametrize("header", [None, "Bearer wrong", "Bearer ", "Token x", "bearer x", "Bearer " + "x" * 500])
 @pytest.mark.parametrize("path", ["status", "logs", "result", "input-data", "reference-data", "predictions"])
 def test_wrong_or_missing_token_is_401_and_changes_nothing(header, path, submission_with_token, client) -> None:

@@ -268,7 +268,7 @@ def test_edit_phase_moves_the_ranking_column(organizer_client, competition, make
     assert response.status_code == 302, response.context and response.context["formset"].non_form_errors()
     phase.refresh_from_db()
     assert phase.name == "Renamed"
-    assert phase.ranking_column.key == "f1"
+    assert LeaderboardColumn.ranking_of(phase.pk).key == "f1"
     assert LeaderboardColumn.objects.get(pk=second.pk).label == "F1 score"
 
 
