@@ -49,10 +49,10 @@ def submission_etag(submission: Submission, organizer: bool, *kind: object) -> s
                             phase.competition.participants_see_logs, organizer, *kind)
 
 
-def _submission_etag(pk: int, versions: tuple[int, int, datetime | None], see_logs: bool, organizer: bool,
+def _submission_etag(pk: int, state: tuple[int, int, datetime | None], see_logs: bool, organizer: bool,
                      *kind: object) -> str:
-    """The ETag of ``kind``; ``versions``: the submission's version, its phase's, and the phase's end."""
-    version, phase_version, end = versions
+    """The ETag of ``kind``; ``state``: the submission's version, its phase's version and the phase's end."""
+    version, phase_version, end = state
     return etag("submission", pk, version, phase_version, ended(end), bool(see_logs), bool(organizer), *kind)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
@@ -182,7 +184,7 @@ class Selection(models.TextChoices):
     CHOSEN = "chosen", "The best of those the participant marks as final"
 
 
-def ended(end, now=None) -> bool:
+def ended(end: datetime | None, now: datetime | None = None) -> bool:
     """Whether a phase that ends at ``end`` (``None``: never) has ended at ``now`` (default: now)."""
     return end is not None and (now or timezone.now()) >= end
 
@@ -272,7 +274,7 @@ class Phase(Versioned):
         now = now or timezone.now()
         return self.start <= now and not self.has_ended(now)
 
-    def has_ended(self, now=None) -> bool:
+    def has_ended(self, now: datetime | None = None) -> bool:
         """Whether the phase has an end and ``now`` (default: now) is past it."""
         return ended(self.end, now)
 

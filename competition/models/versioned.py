@@ -8,7 +8,7 @@ from django.db import models
 class Versioned(models.Model):
     """A model with :attr:`version`, bumped by every :meth:`save` (an ETag's part: :mod:`competition.changes`)."""
 
-    version = models.PositiveBigIntegerField(default=0)
+    version = models.PositiveBigIntegerField(default=0, editable=False)
 
     class Meta:
         abstract = True
