@@ -1,10 +1,14 @@
 """Publishing a private phase's scores: organizers only, an explicit act recorded once (who, when), by the API
-and the leaderboard page's button; nothing to publish on a public phase."""
+and the leaderboard page's button; nothing to publish on a public phase. A poll that revalidates a submission
+(its ETag) sees the phase's changes: the scores published, the phase's end passed, a column edited or deleted."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from competition.models import Phase, Visibility
 
@@ -65,7 +69,8 @@ def _revalidated(client: Client, url: str, headers: dict[str, str]):
 @pytest.fixture
 def polls(participant, make_submission, api_for):
     """``polls(phase)``: a FINISHED submission of ``phase`` scored 0.9, and its participant's three polls (the
-    API's submission and list, the submission's page), each revalidated once with the ETag it answered."""
+    API's submission and list, the live part of the submission's page), each revalidated once with the ETag it
+    answered."""
 
     def make(phase):
         submission, _ = make_submission(phase, participant, status="FINISHED", scores={"accuracy": 0.9},
@@ -82,32 +87,29 @@ def polls(participant, make_submission, api_for):
     return make
 
 
-def _shows_the_score(answers: dict) -> bool:
-    """Whether every poll's answer is a 200 showing the score (the API's scores, the page's ``0.900``)."""
+def _assert_shows_the_score(answers: dict) -> None:
+    """Every poll's answer is a 200 showing the score: the API's submission and list ``0.900``, the page too."""
     api, listed, page = answers["api"], answers["list"], answers["page"]
-    assert {api.status_code, listed.status_code, page.status_code} == {200}, answers
-    return (api.json()["scores"][0]["text"] == "0.900" and listed.json()["submissions"][0]["scores"] != []
-            and "0.900" in page.content.decode())
+    assert {api.status_code, listed.status_code, page.status_code} == {200}, answers  # a 304 kept the old answer
+    assert api.json()["scores"][0]["text"] == "0.900"
+    assert listed.json()["submissions"][0]["scores"][0]["text"] == "0.900"
+    assert "0.900" in page.content.decode()
 
 
 def test_a_poll_of_a_private_phase_s_submission_gets_the_scores_once_they_are_published(
         sealed, polls, organizer, api_for) -> None:
     poll = polls(sealed)
     assert api_for(organizer).post(f"/api/phases/{sealed.pk}/publish/").status_code == 200
-    assert _shows_the_score({name: ask() for name, ask in poll.items()})  # a 304 here kept "private"
+    _assert_shows_the_score({name: ask() for name, ask in poll.items()})
 
 
 def test_a_poll_gets_the_scores_when_the_phase_private_until_its_end_ends(competition, make_phase, polls) -> None:
-    from datetime import timedelta
-
-    from django.utils import timezone
-
     ending = make_phase(competition, "Final", leaderboard_visibility=Visibility.UNTIL_END,
                         end=timezone.now() + timedelta(hours=1))
     poll = polls(ending)
     # Nothing is saved: only the clock passes the end (update() bumps no version).
     Phase.objects.filter(pk=ending.pk).update(end=timezone.now() - timedelta(seconds=1))
-    assert _shows_the_score({name: ask() for name, ask in poll.items()})
+    _assert_shows_the_score({name: ask() for name, ask in poll.items()})
 
 
 def test_a_poll_sees_a_column_renamed_and_one_deleted(competition, make_phase, polls) -> None:
@@ -117,9 +119,11 @@ def test_a_poll_sees_a_column_renamed_and_one_deleted(competition, make_phase, p
     column.label = "Top-1 accuracy"
     column.save()
     renamed = {name: ask() for name, ask in poll.items()}
-    assert _shows_the_score(renamed) and renamed["api"].json()["scores"][0]["label"] == "Top-1 accuracy"
+    _assert_shows_the_score(renamed)
+    assert renamed["api"].json()["scores"][0]["label"] == "Top-1 accuracy"
     assert "Top-1 accuracy" in renamed["page"].content.decode()
     poll = polls(phase)
     phase.columns.filter(key="recall").delete()  # a queryset's delete: no model method runs
     deleted = {name: ask() for name, ask in poll.items()}
-    assert _shows_the_score(deleted) and [s["key"] for s in deleted["api"].json()["scores"]] == ["accuracy"]
+    _assert_shows_the_score(deleted)
+    assert [score["key"] for score in deleted["api"].json()["scores"]] == ["accuracy"]

@@ -84,7 +84,7 @@ def test_daily_and_total_quotas(api_for, participant, make_phase, competition) -
 
 
 def test_a_post_reads_the_competition_with_the_caller_s_role_and_counts_the_quotas_in_one_query_each(
-        api_for, participant, make_phase, competition, make_participant, make_user) -> None:
+        api_for, participant, make_phase, competition, make_user) -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
