@@ -26,14 +26,13 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, QuerySet, Sum
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
-from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import parse_etags
 
 from .models import Competition, Phase, Submission
-from .models.competitions import ended
+from .models.competitions import ended, ended_filter
 
 
 def etag(*parts: object) -> str:
@@ -45,20 +44,19 @@ def etag(*parts: object) -> str:
 def submission_etag(submission: Submission, organizer: bool, *kind: object) -> str:
     """The ETag of what ``kind`` (the answer) shows of ``submission`` to an organizer or not."""
     phase = submission.phase
-    return _submission_etag(submission.pk, (submission.version, phase.version, phase.end),
+    return _submission_etag(submission.pk, submission.version, phase.version, phase.end,
                             phase.competition.participants_see_logs, organizer, *kind)
 
 
-def _submission_etag(pk: int, state: tuple[int, int, datetime | None], see_logs: bool, organizer: bool,
-                     *kind: object) -> str:
-    """The ETag of ``kind``; ``state``: the submission's version, its phase's version and the phase's end."""
-    version, phase_version, end = state
+def _submission_etag(pk: int, version: int, phase_version: int, end: datetime | None, see_logs: bool,
+                     organizer: bool, *kind: object) -> str:
     return etag("submission", pk, version, phase_version, ended(end), bool(see_logs), bool(organizer), *kind)
 
 
 @functools.cache
 def _version_sql() -> str:
-    """The version query, written out once: on the polling path, the ORM's compiling it cost more than running it."""
+    """The version query (its columns in :func:`_submission_etag`'s order), written out once: on the polling
+    path, the ORM's compiling it cost more than running it."""
     return (f"SELECT s.version, ph.version, ph.end, c.participants_see_logs FROM {Submission._meta.db_table} s "
             f"JOIN {Phase._meta.db_table} ph ON ph.id = s.phase_id "
             f"JOIN {Competition._meta.db_table} c ON c.id = ph.competition_id WHERE s.id = %s")
@@ -75,7 +73,7 @@ def not_modified(request: HttpRequest, submission_id: int, *kind: object) -> Htt
     if row is None:
         return None
     for organizer in (False, True):
-        tag = _submission_etag(submission_id, row[:3], row[3], organizer, *kind)
+        tag = _submission_etag(submission_id, *row, organizer, *kind)
         if tag in wanted:
             return tagged(HttpResponseNotModified(), tag)
     return None
@@ -91,7 +89,7 @@ def tagged(response: HttpResponse, tag: str) -> HttpResponse:
 def list_etag(found: QuerySet[Submission], *parts: object) -> str:
     """The ETag of a list of submissions: how many, the sums of their and their phases' versions, how many ended."""
     totals = found.order_by().aggregate(n=Count("pk"), versions=Sum("version"), phases=Sum("phase__version"),
-                                        ended=Count("pk", filter=Q(phase__end__lte=timezone.now())))
+                                        ended=Count("pk", filter=ended_filter("phase__")))
     return etag("list", totals["n"], totals["versions"], totals["phases"], totals["ended"], *parts)
 
 

@@ -189,6 +189,11 @@ def ended(end: datetime | None, now: datetime | None = None) -> bool:
     return end is not None and (now or timezone.now()) >= end
 
 
+def ended_filter(path: str = "", now: datetime | None = None) -> models.Q:
+    """:func:`ended` as a query filter on the phase at ``path`` (``"phase__"`` from a submission)."""
+    return models.Q(**{f"{path}end__lte": now or timezone.now()})
+
+
 class Phase(Versioned):
     """A phase of a competition: its dates, limits, data, scoring image, quotas and leaderboard rules."""
 

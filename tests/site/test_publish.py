@@ -127,3 +127,12 @@ def test_a_poll_sees_a_column_renamed_and_one_deleted(competition, make_phase, p
     deleted = {name: ask() for name, ask in poll.items()}
     _assert_shows_the_score(deleted)
     assert [score["key"] for score in deleted["api"].json()["scores"]] == ["accuracy"]
+
+
+def test_a_poll_sees_the_phase_renamed(phase, polls) -> None:
+    poll = polls(phase)
+    phase.name = "Warm-up"
+    phase.save()  # any save of the phase's settings counts
+    renamed = {name: ask() for name, ask in poll.items()}
+    _assert_shows_the_score(renamed)
+    assert renamed["api"].json()["phase_name"] == "Warm-up"
